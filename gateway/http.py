@@ -1,0 +1,168 @@
+"""The gateway's HTTP entrypoint: JSON in, JSON or problem out, with authentication, roles and metrics.
+
+``@api("POST", "/applications", roles=ROLES, status=201, body=Schema, answer=Schema)``
+registers a route under ``/api/v1``; the method gets ``request`` with
+``request.actor`` (the authenticated caller or None) and ``request.body`` (the
+parsed JSON).  It returns a dict/list (JSON with ``status``) or a werkzeug Response.
+"""
+import json
+import logging
+import time
+import uuid
+
+from eventlet.event import Event
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from gateway import auth
+from gateway.errors import (BadRequest, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, language, problem,
+                            problem_from_exception, status_of)
+from kit import metrics
+from kit.errors import Forbidden
+
+log = logging.getLogger("gateway")
+
+PREFIX = "/api/v1"
+MAX_BODY = 64 * 1024
+
+
+class ProblemWebServer(WebServer):
+    """nameko's web server, answering unknown routes and wrong methods as problems, not HTML."""
+
+    def handle_request(self, request):
+        request.shallow = True
+        try:
+            adapter = self.url_map.bind_to_environ(request.environ)
+            provider, values = adapter.match()
+            request.path_values = values
+            return provider.handle_request(request)
+        except HTTPException as exc:
+            lang = language(request)
+            code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.code, "http_error")
+            headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+            return problem(exc.code, code, lang, instance=request.path, headers=headers)
+
+
+class ApiRoute(HttpRequestHandler):
+    server = ProblemWebServer()
+
+    def __init__(self, method, path, roles=None, public=False, status=200, body=None, answer=None, query=None,
+                 raw=False, max_body=MAX_BODY, summary="", tag=None, pending_ok=False, **kwargs):
+        url = path if raw else PREFIX + path
+        super().__init__(method, url, **kwargs)
+        self.path = url
+        self.roles = tuple(roles or ())
+        self.public = public
+        self.status = status
+        self.body_schema = body
+        self.answer_schema = answer
+        self.query_schema = query
+        self.raw = raw
+        self.max_body = max_body
+        self.summary = summary
+        self.tag = tag
+        self.pending_ok = pending_ok  # open to a token whose password must still change
+
+    def handle_request(self, request):
+        started = time.perf_counter()
+        request.shallow = False
+        response = None
+        try:
+            self._authenticate(request)
+            self._parse_body(request)
+            context_data = self.server.context_data_from_headers(request)
+            context_data["correlation_id"] = request.correlation_id
+            args, kwargs = self.get_entrypoint_parameters(request)
+            event = Event()
+            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                        handle_result=lambda ctx, res, exc: self._handled(event, res, exc))
+            result = event.wait()
+            response = result if isinstance(result, Response) else self._json(result)
+        except Exception as exc:
+            response = self.response_from_exception(exc, request)
+        response.headers["X-Request-ID"] = request.correlation_id
+        elapsed = time.perf_counter() - started
+        metrics.HTTP_REQUESTS.labels(self.method, self.path, str(response.status_code)).inc()
+        metrics.HTTP_DURATION.labels(self.method, self.path).observe(elapsed)
+        if response.status_code >= 500:
+            log.error("request failed", extra={"method": self.method, "route": self.path,
+                                               "status": response.status_code, "correlation_id": request.correlation_id})
+        return response
+
+    def _handled(self, event, result, exc_info):
+        if exc_info is not None:
+            event.send_exception(*exc_info)
+        else:
+            event.send(result)
+        return result, exc_info
+
+    def _json(self, result):
+        if result is None and self.status == 204:
+            return Response(status=204)
+        return Response(json.dumps(result, ensure_ascii=False, default=str), status=self.status,
+                        mimetype="application/json")
+
+    def _authenticate(self, request):
+        request.correlation_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+        request.actor = None
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise Unauthenticated("invalid_token", "توکن دسترسی نامعتبر است.", "The access token is invalid.")
+            try:
+                request.actor = auth.verify(token.strip(), self.container.config["JWT_SECRET"])
+            except Exception:
+                raise Unauthenticated("invalid_token", "توکن دسترسی نامعتبر یا منقضی است؛ دوباره وارد شوید.",
+                                      "The access token is invalid or expired; log in again.") from None
+        if self.public:
+            return
+        if request.actor is None:
+            raise Unauthenticated("authentication_required", "برای این کار باید وارد سامانه شوید.",
+                                  "You must log in to do this.")
+        if request.actor["must_change_password"] and not self.pending_ok:
+            raise Forbidden("password_change_required", "ابتدا رمز عبور اولیه را تغییر دهید.",
+                            "Change your initial password first.")
+        if self.roles and request.actor["role"] not in self.roles:
+            raise Forbidden("role_not_allowed", "نقش شما اجازه این کار را ندارد.", "Your role may not do this.")
+
+    def _parse_body(self, request):
+        request.body = {}
+        if request.method not in ("POST", "PUT", "PATCH") or self.raw:
+            return
+        length = request.content_length
+        if length is not None and length > self.max_body:
+            raise PayloadTooLarge("payload_too_large", f"حجم درخواست بیش از {self.max_body} بایت است.",
+                                  f"The request body exceeds {self.max_body} bytes.")
+        request.max_content_length = self.max_body
+        try:
+            raw = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            raise PayloadTooLarge("payload_too_large", f"حجم درخواست بیش از {self.max_body} بایت است.",
+                                  f"The request body exceeds {self.max_body} bytes.") from None
+        if not raw.strip():
+            return
+        ctype = (request.mimetype or "").lower()
+        if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+            raise UnsupportedMediaType("unsupported_media_type", "بدنهٔ درخواست باید JSON باشد.",
+                                       "The request body must be JSON.")
+        try:
+            request.body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("malformed_json", "بدنهٔ درخواست JSON درستی نیست.", "The request body is not valid JSON.") \
+                from None
+
+    def response_from_exception(self, exc, request=None):
+        if status_of(exc) == 500:
+            log.error("unexpected error: %r", exc, exc_info=exc)
+        return problem_from_exception(exc, request)
+
+
+api = ApiRoute.decorator
+
+
+def query_args(request):
+    """Query parameters as a plain dict (last value wins), for the service's own schema to check."""
+    return {k: v for k, v in request.args.items()}

@@ -1,0 +1,343 @@
+"""The database of one service: engine, a session per worker, the outbox and its relay.
+
+A nameko service declares ``db = Database(metadata, migrations_dir)``.  Start-up
+creates the service's own database if missing and brings it to the Alembic head.
+Service methods that write are wrapped in ``@transactional`` so the commit
+happens *before* nameko sends the reply: a caller never hears "done" about a
+transaction that later failed.
+
+Events are written to the ``outbox`` table in the same transaction as the state
+change (``self.db.publish(...)``) and relayed to RabbitMQ after commit by a
+managed thread of this provider, so a broker outage delays events but loses none.
+"""
+import datetime as dt
+import functools
+import logging
+import os
+import uuid
+
+import eventlet
+from eventlet.event import Event as GreenEvent
+from nameko.amqp.publish import Publisher
+from nameko.events import get_event_exchange
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, create_engine,
+                        event, insert, select, text, update)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.pool import QueuePool
+
+from kit import metrics
+from kit.config import service_database_url
+from kit.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# An integer key that autoincrements on SQLite too (BIGINT alone does not there).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def new_id():
+    """Opaque identifiers: 32 hex characters."""
+    return uuid.uuid4().hex
+
+
+def utcnow():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (which stores them naive) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return as_utc(value)
+
+
+def as_utc(value):
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def make_metadata():
+    metadata = MetaData(naming_convention=NAMING)
+    Table(
+        "outbox", metadata,
+        Column("seq", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(32), nullable=False, unique=True),
+        Column("event_type", String(64), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("province", String(8)),
+        Column("occurred_at", UTCDateTime(), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("correlation_id", String(64)),
+        Column("published_at", UTCDateTime(), index=True),
+    )
+    Table(
+        "inbox", metadata,  # events already handled, for idempotent consumers
+        Column("event_id", String(32), primary_key=True),
+        Column("consumer", String(120), primary_key=True),
+        Column("handled_at", UTCDateTime(), nullable=False),
+    )
+    return metadata
+
+
+def make_engine(url, pool_size=10):
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(u.database)), exist_ok=True)
+        # One connection per process: SQLite has one writer, and a green thread
+        # waiting on the pool yields, where a busy-wait inside sqlite3 would
+        # block every green thread of the process.
+        engine = create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=120,
+                               connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+                cur.execute(f"PRAGMA {pragma}")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    ensure_database(u)
+    return create_engine(u, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=30)
+
+
+def ensure_database(u):
+    """Create a PostgreSQL database if it does not exist yet (each service owns one)."""
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=None)
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}).scalar()
+            if not exists:
+                try:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{u.database}"')
+                except Exception:  # another process created it first
+                    log.info("database %s created concurrently", u.database)
+    finally:
+        admin.dispose()
+
+
+def is_postgres(engine):
+    return engine.dialect.name == "postgresql"
+
+
+class Database(DependencyProvider):
+    """Session per worker, migrations at start-up, and the outbox relay."""
+
+    def __init__(self, metadata, migrations=None):
+        self.metadata = metadata
+        self.migrations = migrations
+        self.outbox = metadata.tables["outbox"]
+        self.inbox = metadata.tables["inbox"]
+
+    # -- lifecycle
+    def setup(self):
+        config = self.container.config
+        self.service = self.container.service_name
+        self.url = service_database_url(config.get("DATABASE_URL"), self.service)
+        self.engine = make_engine(self.url, int(config.get("DB_POOL_SIZE", 10)))
+        if config.get("DB_MIGRATE", True):
+            upgrade(self.engine, self.migrations, self.metadata)
+        self.Session = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.relay_interval = float(config.get("OUTBOX_RELAY_INTERVAL", 1.0))
+        self.relay_enabled = bool(config.get("OUTBOX_RELAY", True))
+        self._wake = GreenEvent()
+        self._running = False
+        self.sessions = {}
+
+    def start(self):
+        self._running = True
+        if self.relay_enabled:
+            self.container.spawn_managed_thread(self._relay_loop, identifier=f"{self.service}.outbox-relay")
+
+    def stop(self):
+        self._running = False
+        self.wake()
+
+    def kill(self):
+        self._running = False
+
+    def get_dependency(self, worker_ctx):
+        worker = DatabaseWorker(self, worker_ctx)
+        self.sessions[worker_ctx] = worker
+        return worker
+
+    def worker_teardown(self, worker_ctx):
+        worker = self.sessions.pop(worker_ctx, None)
+        if worker is not None:
+            worker.close()
+
+    def wake(self):
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    # -- the relay
+    def _relay_loop(self):
+        publisher = Publisher(self.container.config["AMQP_URI"], serializer="json",
+                              declare=[get_event_exchange(self.service, self.container.config)],
+                              retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2,
+                                                        "interval_step": 0.5, "interval_max": 1})
+        backoff = self.relay_interval
+        while self._running:
+            with eventlet.Timeout(self.relay_interval, False):
+                self._wake.wait()
+            self._wake = GreenEvent()
+            if not self._running:
+                break
+            try:
+                while self.relay_once(publisher) and self._running:
+                    pass
+                backoff = self.relay_interval
+            except Exception as exc:  # broker or database away: keep the rows, try again
+                log.warning("outbox relay of %s failed: %s", self.service, exc)
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+
+    def relay_once(self, publisher, batch=200):
+        """Publish one batch of unpublished events; True when a full batch went (more may wait)."""
+        exchange = get_event_exchange(self.service, self.container.config)
+        ob = self.outbox
+        with self.engine.begin() as conn:
+            query = select(ob).where(ob.c.published_at.is_(None)).order_by(ob.c.seq).limit(batch)
+            if is_postgres(self.engine):
+                query = query.with_for_update(skip_locked=True)
+            rows = conn.execute(query).mappings().all()
+            for row in rows:
+                publisher.publish(envelope(row), exchange=exchange, routing_key=row["event_type"],
+                                  headers={"nameko.correlation_id": row["correlation_id"] or ""},
+                                  message_id=row["event_id"])
+            if rows:
+                conn.execute(update(ob).where(ob.c.seq.in_([r["seq"] for r in rows])).values(published_at=utcnow()))
+            pending = conn.execute(select(ob.c.occurred_at).where(ob.c.published_at.is_(None))
+                                   .order_by(ob.c.seq).limit(1)).scalar()
+        metrics.OUTBOX_LAG.labels(self.service).set(
+            0 if pending is None else max(0.0, (utcnow() - as_utc(pending)).total_seconds()))
+        metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(rows))
+        return len(rows) == batch
+
+    def pending_events(self):
+        with self.engine.connect() as conn:
+            return conn.execute(select(text("count(*)")).select_from(self.outbox)
+                                .where(self.outbox.c.published_at.is_(None))).scalar()
+
+
+def envelope(row):
+    return {
+        "event_id": row["event_id"],
+        "event_type": row["event_type"],
+        "version": row["version"],
+        "occurred_at": as_utc(row["occurred_at"]).isoformat(),
+        "province": row["province"],
+        "correlation_id": row["correlation_id"],
+        "payload": row["payload"],
+    }
+
+
+class DatabaseWorker:
+    """What a service method sees as ``self.db``."""
+
+    def __init__(self, provider, worker_ctx):
+        self.provider = provider
+        self.worker_ctx = worker_ctx
+        self._session = None
+        self._published = False
+
+    @property
+    def session(self):
+        if self._session is None:
+            self._session = self.provider.Session()
+        return self._session
+
+    @property
+    def dialect(self):
+        return self.provider.engine.dialect.name
+
+    def publish(self, event, payload, province=None):
+        """Record an event in the outbox, in the current transaction.
+
+        ``event`` is an event schema class from a service's ``events.py``; the
+        payload is validated against it.
+        """
+        body = event.schema().dump(payload)
+        errors = event.schema().validate(body)
+        if errors:
+            raise ValueError(f"{event.name} payload does not match its schema: {errors}")
+        event_id = new_id()
+        self.session.execute(insert(self.provider.outbox).values(
+            event_id=event_id, event_type=event.name, version=event.version, province=province,
+            occurred_at=utcnow(), payload=body,
+            correlation_id=(self.worker_ctx.data or {}).get("correlation_id")))
+        self._published = True
+        return event_id
+
+    def claim(self, event_id, consumer):
+        """Mark an event handled by ``consumer``; False if it was handled before (a redelivery)."""
+        ib = self.provider.inbox
+        values = {"event_id": event_id, "consumer": consumer, "handled_at": utcnow()}
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        result = self.session.execute(dialect_insert(ib).values(**values).on_conflict_do_nothing())
+        return result.rowcount == 1
+
+    def commit(self):
+        if self._session is not None:
+            self._session.commit()
+        if self._published:
+            self._published = False
+            self.provider.wake()
+
+    def rollback(self):
+        if self._session is not None:
+            self._session.rollback()
+        self._published = False
+
+    def close(self):
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def transactional(method):
+    """Run a service method in one transaction, committed before the reply is sent."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            result = method(self, *args, **kwargs)
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
+        return result
+
+    return wrapper

@@ -1,0 +1,113 @@
+"""Events: versioned payload schemas, and consumers that neither lose nor repeat.
+
+A service's ``events.py`` declares each event it publishes::
+
+    class MemberActivated(Event):
+        version = 1
+        class schema(Schema):
+            member_id = fields.Str(required=True)
+
+It publishes with ``self.db.publish(MemberActivated, payload, province)``
+(written to the outbox, see kit.db).  On the wire an event is an envelope:
+``event_id, event_type, version, occurred_at, province, correlation_id, payload``.
+
+A consumer declares ``@on_event("membership", "MemberActivated")``: the handler
+runs in one transaction with a record of the ``event_id`` (a redelivery has no
+second effect); a handler that raises is retried a few times with backoff and
+then dead-lettered to ``<queue>.dead`` instead of being acked and lost, as
+nameko's own ``event_handler`` would do.
+"""
+import functools
+import logging
+
+import eventlet
+from kombu import Queue
+from nameko.amqp.publish import Publisher
+from nameko.events import EventHandler
+
+from kit import metrics
+
+log = logging.getLogger(__name__)
+
+RETRY_HEADER = "x-khademyar-retries"
+
+
+class Event:
+    """Base of a published event: a name, a version and a marshmallow ``schema``."""
+
+    version = 1
+    schema = None
+    summary = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.__name__
+
+
+class ReliableEventHandler(EventHandler):
+    """An event handler that retries, then dead-letters, instead of dropping a failed message."""
+
+    def __init__(self, source_service, event_type, max_retries=5, **kwargs):
+        kwargs.setdefault("reliable_delivery", True)
+        super().__init__(source_service, event_type, requeue_on_error=False, **kwargs)
+        self.max_retries = max_retries
+
+    def _publisher(self):
+        return Publisher(self.container.config["AMQP_URI"], serializer="json",
+                         retry=True, retry_policy={"max_retries": 3, "interval_start": 0.5,
+                                                   "interval_step": 0.5, "interval_max": 2})
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        retries = int(message.headers.get(RETRY_HEADER, 0))
+        headers = dict(message.headers, **{RETRY_HEADER: retries + 1})
+        service = self.container.service_name
+        try:
+            if retries < self.max_retries:
+                eventlet.sleep(min(0.2 * 2 ** retries, 5))
+                self._publisher().publish(message.payload, exchange=None, routing_key=self.queue.name,
+                                          headers=headers)
+                metrics.EVENTS_RETRIED.labels(service, self.event_type).inc()
+            else:
+                dead = Queue(f"{self.queue.name}.dead", durable=True)
+                self._publisher().publish(message.payload, exchange=None, routing_key=dead.name,
+                                          headers=headers, declare=[dead])
+                metrics.EVENTS_DEAD.labels(service, self.event_type).inc()
+                log.error("event %s dead-lettered to %s after %d tries", self.event_type, dead.name, retries + 1)
+        except Exception:  # broker away: leave the message to be redelivered
+            log.exception("could not re-queue a failed %s; returning it to the broker", self.event_type)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+def reliable_event_handler(source_service, event_type, **kwargs):
+    return ReliableEventHandler.decorator(source_service, event_type, **kwargs)
+
+
+def on_event(source_service, event_type, **kwargs):
+    """Declare an idempotent, transactional, retrying consumer of one event type."""
+
+    def decorate(method):
+        consumer = f"{source_service}.{event_type}.{method.__name__}"
+
+        @functools.wraps(method)
+        def handler(self, envelope):
+            try:
+                if not self.db.claim(envelope["event_id"], consumer):
+                    self.db.rollback()
+                    log.info("event %s already handled by %s", envelope["event_id"], consumer)
+                    return None
+                result = method(self, envelope)
+            except BaseException:
+                self.db.rollback()
+                raise
+            self.db.commit()
+            return result
+
+        handler.consumes = (source_service, event_type)
+        return reliable_event_handler(source_service, event_type, **kwargs)(handler)
+
+    return decorate

@@ -1,0 +1,6 @@
+"""The reporting service: a placeholder that answers health checks until its issue is built."""
+from kit.service import ServiceBase
+
+
+class ReportingService(ServiceBase):
+    name = "reporting"

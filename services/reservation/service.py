@@ -1,0 +1,6 @@
+"""The reservation service: a placeholder that answers health checks until its issue is built."""
+from kit.service import ServiceBase
+
+
+class ReservationService(ServiceBase):
+    name = "reservation"

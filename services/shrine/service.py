@@ -1,0 +1,6 @@
+"""The shrine service: a placeholder that answers health checks until its issue is built."""
+from kit.service import ServiceBase
+
+
+class ShrineService(ServiceBase):
+    name = "shrine"
