@@ -17,10 +17,10 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from gateway import auth
-from gateway.errors import (BadRequest, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, language, problem,
+from gateway.errors import (BadRequest, GatewayError, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, language, problem,
                             problem_from_exception, status_of)
 from kit import metrics
-from kit.errors import Forbidden
+from kit.errors import EXPECTED, Forbidden
 
 log = logging.getLogger("gateway")
 
@@ -51,6 +51,7 @@ class ApiRoute(HttpRequestHandler):
     def __init__(self, method, path, roles=None, public=False, status=200, body=None, answer=None, query=None,
                  raw=False, max_body=MAX_BODY, summary="", tag=None, pending_ok=False, **kwargs):
         url = path if raw else PREFIX + path
+        kwargs.setdefault("expected_exceptions", EXPECTED + (GatewayError,))
         super().__init__(method, url, **kwargs)
         self.path = url
         self.roles = tuple(roles or ())

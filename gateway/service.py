@@ -1,8 +1,14 @@
-"""The gateway: the HTTP API of Khademyar (نام سرویس: gateway), composed of one route group per area."""
+"""The gateway: the HTTP API of Khademyar, composed of one route group per area."""
+from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.core import CoreRoutes
+from gateway.routes.desk import DeskRoutes
 from gateway.routes.me import MeRoutes
 from gateway.routes.membership import MembershipRoutes
+from gateway.routes.reporting import ReportingRoutes
+from gateway.routes.reservation import ReservationRoutes
+from gateway.routes.shrine import ShrineRoutes
 
 
-class Gateway(CoreRoutes, MeRoutes, MembershipRoutes):
+class Gateway(CoreRoutes, MeRoutes, MembershipRoutes, CatalogRoutes, ReservationRoutes, ReportingRoutes,
+              ShrineRoutes, DeskRoutes):
     name = "gateway"

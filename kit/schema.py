@@ -35,6 +35,11 @@ _FA = [
 _FA = [(re.compile(f"^{en}$"), fa) for en, fa in _FA]
 
 
+def persian_messages(mapping):
+    """Register the Persian of a service's own validation messages: ``{english: persian}``."""
+    _FA.extend((re.compile("^" + re.escape(en) + "$"), fa.replace("\\", "\\\\")) for en, fa in mapping.items())
+
+
 def to_persian(message):
     for pattern, fa in _FA:
         if pattern.match(message):

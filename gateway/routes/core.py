@@ -2,6 +2,7 @@
 import json
 
 import eventlet
+from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
@@ -18,6 +19,7 @@ def _json(body, status=200):
 
 
 class CoreRoutes:
+    config = Config()
     membership = RpcProxy("membership")
     catalog = RpcProxy("catalog")
     reservation = RpcProxy("reservation")

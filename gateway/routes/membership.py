@@ -47,8 +47,8 @@ class MembershipRoutes:
         return self._token(claims)
 
     def _token(self, claims):
-        ttl = int(self.container.config.get("JWT_TTL_SECONDS", 3600))
-        return {"access_token": auth.issue(claims, self.container.config["JWT_SECRET"], ttl),
+        ttl = int(self.config.get("JWT_TTL_SECONDS", 3600))
+        return {"access_token": auth.issue(claims, self.config["JWT_SECRET"], ttl),
                 "token_type": "Bearer", "expires_in": ttl,
                 "must_change_password": claims["must_change_password"]}
 

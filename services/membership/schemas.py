@@ -2,8 +2,14 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kit import geo
-from kit.schema import FlexDate, FlexDateTime, Mobile, NationalId, Text
+from kit.schema import FlexDate, FlexDateTime, Mobile, NationalId, Text, persian_messages
 from services.membership.domain import EDUCATION, STAFF_ROLES
+
+persian_messages({
+    "Unknown province.": "استان شناخته نیست.",
+    "The county is not in this province.": "این شهرستان در استان انتخاب‌شده نیست.",
+    "The birth date is not plausible.": "تاریخ تولد پذیرفتنی نیست.",
+})
 
 Name = lambda: Text(required=True, validate=validate.Length(min=1, max=80))  # noqa: E731
 
