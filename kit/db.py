@@ -126,8 +126,17 @@ def make_engine(url, pool_size=10):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    green_psycopg()
     ensure_database(u)
     return create_engine(u, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=30)
+
+
+def green_psycopg():
+    """Let psycopg2 wait on sockets through eventlet, so a query yields instead of blocking the process."""
+    import eventlet.patcher
+    if eventlet.patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+        patch_psycopg()
 
 
 def ensure_database(u):

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Entry point of the Khademyar image: runs exactly one process of the system, chosen by name.
+#
+#   entrypoint.sh gateway|membership|catalog|reservation|reporting|shrine|desk
+#
+# The name is checked against a fixed list (not turned into a module path blindly), so a typo fails fast
+# with a usage message instead of a nameko import traceback. `exec` makes nameko PID 1 of the container:
+# it receives SIGTERM from `docker stop` / Kubernetes itself and shuts its workers down gracefully.
+set -eu
+
+usage() {
+    echo "usage: $0 gateway|membership|catalog|reservation|reporting|shrine|desk" >&2
+    exit 64  # EX_USAGE
+}
+
+[ "$#" -eq 1 ] || usage
+
+case "$1" in
+    gateway)
+        module=gateway.service ;;
+    membership|catalog|reservation|reporting|shrine|desk)
+        module="services.$1.service" ;;
+    *)
+        usage ;;
+esac
+
+# nameko resolves config.yml and the service modules from the working directory, and kit/ finds data/ beside
+# itself: run from the project root, which is this script's parent directory (/app in the image).
+cd "$(dirname "$0")/.."
+exec nameko run --config config.yml "$module"
