@@ -4,8 +4,10 @@
 #   entrypoint.sh gateway|membership|catalog|reservation|reporting|shrine|desk
 #
 # The name is checked against a fixed list (not turned into a module path blindly), so a typo fails fast
-# with a usage message instead of a nameko import traceback. `exec` makes nameko PID 1 of the container:
-# it receives SIGTERM from `docker stop` / Kubernetes itself and shuts its workers down gracefully.
+# with a usage message instead of a nameko import traceback. The service class is named explicitly
+# (module:Class): given a bare module, nameko would also try to run the classes it imports, such as
+# kit.service.ServiceBase or the gateway's route mixins, and refuse to start. `exec` makes nameko PID 1 of
+# the container: it receives SIGTERM from `docker stop` / Kubernetes itself and shuts down gracefully.
 set -eu
 
 usage() {
@@ -16,15 +18,17 @@ usage() {
 [ "$#" -eq 1 ] || usage
 
 case "$1" in
-    gateway)
-        module=gateway.service ;;
-    membership|catalog|reservation|reporting|shrine|desk)
-        module="services.$1.service" ;;
-    *)
-        usage ;;
+    gateway)     service=gateway.service:Gateway ;;
+    membership)  service=services.membership.service:MembershipService ;;
+    catalog)     service=services.catalog.service:CatalogService ;;
+    reservation) service=services.reservation.service:ReservationService ;;
+    reporting)   service=services.reporting.service:ReportingService ;;
+    shrine)      service=services.shrine.service:ShrineService ;;
+    desk)        service=services.desk.service:DeskService ;;
+    *)           usage ;;
 esac
 
 # nameko resolves config.yml and the service modules from the working directory, and kit/ finds data/ beside
 # itself: run from the project root, which is this script's parent directory (/app in the image).
 cd "$(dirname "$0")/.."
-exec nameko run --config config.yml "$module"
+exec nameko run --config config.yml "$service"

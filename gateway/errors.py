@@ -5,6 +5,7 @@ per-field ``errors``, in Persian unless the client asks for English.
 """
 import json
 
+from nameko.exceptions import UnknownService
 from werkzeug.wrappers import Response
 
 from kit.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooManyRequests, Unauthorized
@@ -41,6 +42,7 @@ STATUS = [
     (BadRequest, 400),
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
+    (UnknownService, 503),
 ]
 
 TITLES = {
@@ -98,6 +100,8 @@ def problem_from_exception(exc, request=None):
     instance = request.path if request is not None else None
     if status == 500:
         return problem(500, "internal_error", lang, instance=instance)
+    if status == 503:
+        return problem(503, "service_unavailable", lang, instance=instance, headers={"Retry-After": "5"})
     fields = {name: (m.get(lang) or m.get("fa")) if isinstance(m, dict) else str(m) for name, m in exc.fields.items()}
     headers = {}
     if status == 429 and exc.extra.get("retry_after"):

@@ -12,9 +12,9 @@ import uuid
 
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer
+from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from gateway import auth
 from gateway.errors import (BadRequest, GatewayError, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, language, problem,
@@ -28,21 +28,26 @@ PREFIX = "/api/v1"
 MAX_BODY = 64 * 1024
 
 
-class ProblemWebServer(WebServer):
-    """nameko's web server, answering unknown routes and wrong methods as problems, not HTML."""
+class ProblemWsgiApp(WsgiApp):
+    """nameko's WSGI app, answering unknown routes and wrong methods as problems, not HTML."""
 
-    def handle_request(self, request):
-        request.shallow = True
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
         try:
-            adapter = self.url_map.bind_to_environ(request.environ)
             provider, values = adapter.match()
             request.path_values = values
-            return provider.handle_request(request)
+            response = provider.handle_request(request)
         except HTTPException as exc:
-            lang = language(request)
             code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.code, "http_error")
             headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
-            return problem(exc.code, code, lang, instance=request.path, headers=headers)
+            response = problem(exc.code, code, language(request), instance=request.path, headers=headers)
+        return response(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_app(self):
+        return ProblemWsgiApp(self)
 
 
 class ApiRoute(HttpRequestHandler):

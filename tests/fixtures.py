@@ -257,6 +257,133 @@ class Flows:
                 "token": self.login(body["national_id"], password), "application": body,
                 "application_id": app_id}
 
+    def event_publisher(self, config):
+        """``publish_event(service, event_type, envelope)`` on the system's broker, as another service would."""
+        from nameko.standalone.events import event_dispatcher
+        dispatch = event_dispatcher(config)
+        return lambda service, event_type, envelope: dispatch(service, event_type, envelope)
+
+    def shrine_members(self, config, n, province="9", **kw):
+        """``n`` synthetic members the shrine service knows from events (MemberActivated, and ReportApproved
+        unless ``eligible=False``), with minted tokens: fast, no Argon2. Dicts with id, token, gender, …"""
+        from bench.shrine import make_members
+        return make_members(self.api.base, config["JWT_SECRET"], self.event_publisher(config), n, province=province,
+                            **kw)
+
+
+    # -- the volunteer's story (catalog, reservation, reporting). Events are asynchronous: the steps that need
+    # another service's projection retry for a few seconds until it has arrived.
+    def eventually(self, call, ok=(200, 201), timeout=20):
+        """Repeat an HTTP call until its status is in ``ok`` (or time is up); the last response."""
+        import time
+
+        import eventlet
+        deadline = time.time() + timeout
+        while True:
+            r = call()
+            if r.status in ok or time.time() > deadline:
+                return r
+            eventlet.sleep(0.1)
+
+    def cached_staff(self, role, province="9", **scope):
+        """One staff token per role and scope, made once per system (``staff`` makes a new one each time)."""
+        cache = self.__dict__.setdefault("_staff_cache", {})
+        key = (role, province, tuple(sorted(scope.items())))
+        if key not in cache:
+            cache[key] = self.staff(role, province, **scope)[0]
+        return cache[key]
+
+    def field(self, kind="general", requires_documents=False):
+        """A new field of service (عرصه) with one service; returns (field_id, service_id)."""
+        tag = uuid.uuid4().hex[:8]
+        f = self.api.post("/fields", {"name": f"عرصه آزمون {tag}", "kind": kind}, token=self.admin())
+        assert f.status == 201, f
+        s = self.api.post(f"/fields/{f.json['id']}/services", {
+            "name": f"خدمت آزمون {tag}", "description": "شرح خدمت برای آزمون",
+            "requires_documents": requires_documents}, token=self.admin())
+        assert s.status == 201, s
+        return f.json["id"], s.json["id"]
+
+    def shared_field(self, kind="general"):
+        """One field per kind for the whole system (so one thematic centre reviews every offer)."""
+        cache = self.__dict__.setdefault("_fields", {})
+        if kind not in cache:
+            cache[kind] = self.field(kind)
+        return cache[kind]
+
+    def volunteer(self, office_token, province="9", field=None, **over):
+        """A member who declared readiness (اعلام آمادگی): the member dict plus field, service and county."""
+        member = self.member(office_token, province, **over)
+        field_id, service_id = field or self.shared_field()
+        county = member["application"]["county"]
+        r = self.eventually(lambda: self.api.put("/me/readiness", {"province": province, "county": county,
+                                                                   "field": field_id}, token=member["token"]))
+        assert r.status == 200, r
+        return dict(member, field=field_id, service=service_id, county=county)
+
+    def approved_offer(self, office_token, province="9", **over):
+        """A volunteer with one offer approved by the county thematic centre: adds offer and thematic (token)."""
+        v = self.volunteer(office_token, province, **over)
+        o = self.api.post("/me/offers", {"service": v["service"], "details": "هفته‌ای دو روز، عصرها",
+                                         "phone": "09151234567", "availability": "شنبه و دوشنبه"}, token=v["token"])
+        assert o.status == 201, o
+        thematic = self.cached_staff("thematic_center", province, county=v["county"], field=v["field"])
+        a = self.api.post(f"/offers/{o.json['id']}/approve", token=thematic)
+        assert a.status == 200, a
+        return dict(v, offer=o.json["id"], thematic=thematic)
+
+    def accepted_reservation(self, office_token, province="9", center="کانون محله آزمون", **over):
+        """An approved offer reserved by a neighbourhood centre and accepted by the member.
+
+        Adds centre (token), center (name), beneficiary, reservation and starts_at (two seconds after reserving).
+        """
+        import datetime as dt
+        v = self.approved_offer(office_token, province, **over)
+        centre = self.cached_staff("neighborhood_center", province, county=v["county"], center=center)
+        b = self.api.post("/beneficiaries", {"full_name": "مریم احمدی", "needs": "همراهی برای مراجعه به درمانگاه",
+                                             "address": "مشهد، بلوار وکیل‌آباد، پلاک ۵", "phone": "05138001234"},
+                          token=centre)
+        assert b.status == 201, b
+        window = {}
+
+        def reserve():
+            starts = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)
+            window["starts_at"] = starts
+            return self.api.post("/reservations", {"offer": v["offer"], "beneficiary": b.json["id"],
+                                                   "starts_at": starts.isoformat(),
+                                                   "ends_at": (starts + dt.timedelta(hours=2)).isoformat(),
+                                                   "place": "درمانگاه محله"}, token=centre)
+        r = self.eventually(reserve)
+        assert r.status == 201, r
+        accepted = self.api.post(f"/reservations/{r.json['id']}/accept", token=v["token"])
+        assert accepted.status == 200, accepted
+        return dict(v, centre=centre, center=center, beneficiary=b.json["id"], reservation=r.json["id"],
+                    starts_at=window["starts_at"])
+
+    def submitted_report(self, office_token, province="9", hours=3, **over):
+        """An accepted reservation whose member filed a report: adds report and supervisor (token)."""
+        import datetime as dt
+
+        import eventlet
+
+        from kit.persian import TEHRAN
+        v = self.accepted_reservation(office_token, province, **over)
+        while dt.datetime.now(dt.timezone.utc) <= v["starts_at"]:
+            eventlet.sleep(0.2)
+        today = dt.datetime.now(TEHRAN).date().isoformat()
+        r = self.eventually(lambda: self.api.post("/reports", {
+            "reservation": v["reservation"], "performed_on": today, "hours": hours,
+            "summary": "همراهی نیازمند تا درمانگاه و بازگشت"}, token=v["token"]))
+        assert r.status == 201, r
+        supervisor = self.cached_staff("supervisor", province, county=v["county"], center=v["center"])
+        return dict(v, report=r.json["id"], supervisor=supervisor, performed_on=today)
+
+    def approved_report(self, office_token, province="9", **over):
+        """The whole volunteer story up to a report approved by the supervisor (ReportApproved is published)."""
+        v = self.submitted_report(office_token, province, **over)
+        a = self.api.post(f"/reports/{v['report']}/approve", token=v["supervisor"])
+        assert a.status == 200, a
+        return dict(v, first_for_member=a.json["first_for_member"])
 
 @pytest.fixture(scope="session")
 def flows_cache():

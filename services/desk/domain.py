@@ -170,8 +170,14 @@ NEXT_STEPS = {
 }
 
 
-def step_refusal(step, status):
-    """Why a step is refused in this status, as (code, fa, en); None when allowed."""
+NEEDS_DOCUMENTS = ("resolve", "refer")  # the desk acts on a request only with every required document
+
+
+def step_refusal(step, status, missing=()):
+    """Why a step is refused in this status (``missing``: required documents not received), as (code, fa, en);
+    None when allowed."""
+    if status not in CLOSED and step in NEEDS_DOCUMENTS and missing:
+        return documents_refusal(missing)
     if status in STEPS[step]:
         return None
     if status in CLOSED:
@@ -273,3 +279,16 @@ def public_summary(tickets):
         "p90_days": card["p90_days_to_resolve"],
         "satisfaction": card["satisfaction"],
     }
+
+
+# -- who sees what -------------------------------------------------------------------------------------------
+def sees_province(actor, province):
+    """Tenancy: the national admin sees every province; everyone else only their own."""
+    return actor["role"] == "admin" or actor.get("province") == province
+
+
+def documents_refusal(missing):
+    """The refusal of a step that needs every required document, stating what is missing."""
+    return ("documents_missing",
+            "مدارک این درخواست کامل نیست؛ مدارک کسری: " + "، ".join(missing) + ".",
+            "The ticket's documents are incomplete; missing: " + ", ".join(missing) + ".")

@@ -1,6 +1,18 @@
 """Tables of the desk service only."""
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, Column, Date, ForeignKey, ForeignKeyConstraint, Index,
-                        Integer, String, Table, Text)
+from sqlalchemy import (
+                        JSON,
+                        BigInteger,
+                        CheckConstraint,
+                        Column,
+                        Date,
+                        ForeignKey,
+                        ForeignKeyConstraint,
+                        Index,
+                        Integer,
+                        String,
+                        Table,
+                        Text,
+)
 
 from kit.db import UTCDateTime, make_metadata
 from services.desk.domain import STATUSES

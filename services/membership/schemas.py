@@ -92,7 +92,8 @@ class OrientationIn(Schema):
     starts_at = FlexDateTime(required=True)
     place = Text(required=True, validate=validate.Length(min=2, max=300))
     capacity = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=5000))
-    county = fields.Str()
+    county = fields.Str(validate=validate.Length(min=1, max=8))
+    province = fields.Str(validate=validate.Length(min=1, max=8))  # admin only: offices use their own
 
 
 class InviteIn(Schema):
@@ -152,7 +153,8 @@ class MeetingIn(Schema):
     starts_at = FlexDateTime(required=True)
     place = Text(required=True, validate=validate.Length(min=2, max=300))
     title = Text(validate=validate.Length(min=1, max=200), load_default="جلسه حضوری خادمیاران")
-    county = fields.Str()
+    county = fields.Str(validate=validate.Length(min=1, max=8))
+    province = fields.Str(validate=validate.Length(min=1, max=8))  # admin only: offices use their own
 
 
 class MeetingAttendanceIn(Schema):

@@ -8,7 +8,7 @@ from nameko.timer import timer
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kit import metrics, pagination
+from kit import geo, metrics, pagination
 from kit.db import Database, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from kit.persian import normalize_digits, to_jalali
@@ -103,10 +103,7 @@ class MembershipService(ServiceBase):
     @transactional
     def create_orientation(self, actor, data):
         o = load(schemas.OrientationIn(), data)
-        province = actor.get("province")
-        if o.get("county") and not _county_ok(o["county"], province):
-            raise Invalid("validation_failed", "شهرستان در این استان نیست.", "The county is not in this province.",
-                          fields={"county": {"fa": "شهرستان در این استان نیست.", "en": "Not in your province."}})
+        province = _target_province(actor, o)
         oid = new_id()
         self.db.session.execute(insert(orientations).values(id=oid, province=province, county=o.get("county"),
                                                             starts_at=o["starts_at"], place=o["place"],
@@ -299,10 +296,7 @@ class MembershipService(ServiceBase):
     @transactional
     def create_meeting(self, actor, data):
         m = load(schemas.MeetingIn(), data)
-        province = actor.get("province")
-        if m.get("county") and not _county_ok(m["county"], province):
-            raise Invalid("validation_failed", "شهرستان در این استان نیست.", "The county is not in this province.",
-                          fields={"county": {"fa": "شهرستان در این استان نیست.", "en": "Not in your province."}})
+        province = _target_province(actor, m)
         mid = new_id()
         self.db.session.execute(insert(meetings).values(id=mid, province=province, county=m.get("county"),
                                                         title=m["title"], starts_at=m["starts_at"], place=m["place"],
@@ -370,15 +364,24 @@ class MembershipService(ServiceBase):
             applications.c.status == "submitted", applications.c.submitted_at < cutoff)
             .group_by(applications.c.province)).all())
         self.db.rollback()
-        from kit.geo import provinces
-        for code in provinces():
+        for code in geo.provinces():
             metrics.OVERDUE_APPLICATIONS.labels(code).set(counts.get(code, 0))
         return counts
 
 
-def _county_ok(county, province):
-    from kit.geo import county_in_province
-    return county_in_province(county, province)
+def _target_province(actor, data):
+    """The province a new session or meeting belongs to: the office's own; the admin must name one."""
+    province = actor.get("province") if actor["role"] != "admin" else data.get("province")
+    if province is None:
+        raise Invalid("validation_failed", "استان را مشخص کنید.", "Name the province.",
+                      fields={"province": {"fa": "الزامی است.", "en": "Required."}})
+    if province not in geo.provinces() or (actor["role"] != "admin" and data.get("province", province) != province):
+        raise Invalid("validation_failed", "استان نادرست است.", "Wrong province.",
+                      fields={"province": {"fa": "استان شما نیست.", "en": "Not your province."}})
+    if data.get("county") and not geo.county_in_province(data["county"], province):
+        raise Invalid("validation_failed", "شهرستان در این استان نیست.", "The county is not in this province.",
+                      fields={"county": {"fa": "شهرستان در این استان نیست.", "en": "Not in your province."}})
+    return province
 
 
 def _claims(account):

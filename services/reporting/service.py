@@ -1,6 +1,176 @@
-"""The reporting service: a placeholder that answers health checks until its issue is built."""
+"""Reporting service (گزارش خدمت): members report accepted services, supervisors approve or reject them."""
+import logging
+import os
+
+from nameko.rpc import rpc
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from kit import pagination
+from kit.db import Database, new_id, transactional, utcnow
+from kit.errors import EXPECTED, Conflict, Invalid, NotFound
+from kit.events import on_event
+from kit.persian import parse_datetime, to_jalali
+from kit.schema import load
 from kit.service import ServiceBase
+from services.reporting import domain, events, schemas
+from services.reporting.models import first_reports, metadata, reports, reservations
+
+log = logging.getLogger(__name__)
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def _report_not_found():
+    return NotFound("report_not_found", "گزارش پیدا نشد.", "The report was not found.")
+
+
+def _report_query():
+    return (select(reports, reservations.c.service_name)
+            .join(reservations, reservations.c.reservation_id == reports.c.reservation_id))
+
+
+def _report_out(row):
+    return dict(row, performed_on_jalali=to_jalali(row["performed_on"]))
+
+
+def _insert_ignore(dialect, table):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
 
 
 class ReportingService(ServiceBase):
     name = "reporting"
+    db = Database(metadata, MIGRATIONS)
+
+    # -- the member files a report (گزارش خدمت)
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def file_report(self, actor, data):
+        body = load(schemas.ReportIn(), data)
+        session = self.db.session
+        res = session.execute(select(reservations).where(
+            reservations.c.reservation_id == body["reservation"])).mappings().first()
+        if res is None or res["member_id"] != actor["id"]:
+            raise NotFound("reservation_not_found",
+                           "رزرو پذیرفته‌شده‌ای با این شناسه برای شما پیدا نشد (اگر همین حالا آن را پذیرفته‌اید، چند "
+                           "لحظه دیگر دوباره تلاش کنید).",
+                           "No accepted reservation of yours has this id (if you just accepted it, try again in a "
+                           "moment).", fields={"reservation": {"fa": "پیدا نشد.", "en": "Not found."}})
+        problem = domain.performed_on_problem(body["performed_on"], res["starts_at"], utcnow())
+        if problem:
+            raise Invalid("validation_failed", problem[0], problem[1],
+                          fields={"performed_on": {"fa": problem[0], "en": problem[1]}})
+        rid = new_id()
+        try:
+            session.execute(insert(reports).values(
+                id=rid, reservation_id=res["reservation_id"], member_id=res["member_id"], offer_id=res["offer_id"],
+                province=res["province"], county=res["county"], center=res["center"],
+                performed_on=body["performed_on"], hours=body["hours"], summary=body["summary"], status="submitted",
+                open_reservation=res["reservation_id"], submitted_at=utcnow()))
+            session.flush()
+        except IntegrityError:
+            self.db.rollback()
+            raise Conflict("report_exists", "برای این خدمت پیش‌تر گزارش ثبت شده است.",
+                           "A report of this service was already filed.") from None
+        self.db.publish(events.ReportSubmitted, {
+            "report_id": rid, "member_id": res["member_id"], "reservation_id": res["reservation_id"],
+            "offer_id": res["offer_id"], "performed_on": body["performed_on"], "hours": body["hours"]},
+            province=res["province"])
+        return {"id": rid, "status": "submitted"}
+
+    # -- lists
+    @rpc(expected_exceptions=EXPECTED)
+    def list_reports(self, actor, query):
+        q = load(schemas.ReportQuery(), query or {})
+        stmt = _report_query()
+        for key, value in domain.reports_scope(actor).items():
+            stmt = stmt.where(reports.c[key] == value)
+        if q.get("status"):
+            stmt = stmt.where(reports.c.status == q["status"])
+        rows, nxt = pagination.page(self.db.session, stmt, reports.c.submitted_at, reports.c.id, q.get("cursor"),
+                                    q["limit"])
+        self.db.rollback()
+        return schemas.ReportList().dump({"items": [_report_out(r) for r in rows], "next": nxt})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_reports(self, actor, query=None):
+        return self.list_reports(dict(actor, role="member"), query)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def me_reports(self, actor):
+        """The member's last reports for ``GET /me``."""
+        if actor.get("role") != "member":
+            return []
+        rows = self.db.session.execute(_report_query().where(reports.c.member_id == actor["id"])
+                                       .order_by(reports.c.submitted_at.desc()).limit(20)).mappings().all()
+        self.db.rollback()
+        return schemas.ReportOut(many=True).dump([_report_out(r) for r in rows])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_report(self, actor, report_id):
+        row = self.db.session.execute(_report_query().where(reports.c.id == str(report_id))).mappings().first()
+        self.db.rollback()
+        if row is None or not domain.sees_report(actor, row):
+            raise _report_not_found()
+        return schemas.ReportOut().dump(_report_out(row))
+
+    # -- the supervisor's review (ناظر)
+    def _reviewable(self, actor, report_id):
+        stmt = select(reports).where(reports.c.id == str(report_id))
+        if self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.db.session.execute(stmt).mappings().first()
+        if row is None or not domain.supervises(actor, row):
+            raise _report_not_found()
+        if row["status"] != "submitted":
+            raise Conflict("report_not_submitted", "این گزارش پیش‌تر بررسی شده است.",
+                           "This report was already reviewed.", extra={"status": row["status"]})
+        return row
+
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def approve(self, actor, report_id):
+        row = self._reviewable(actor, report_id)
+        session = self.db.session
+        now = utcnow()
+        # the first approved report of the member: decided by the primary key of first_reports
+        first = session.execute(_insert_ignore(self.db.dialect, first_reports).values(
+            member_id=row["member_id"], report_id=row["id"], approved_at=now)
+            .on_conflict_do_nothing()).rowcount == 1
+        session.execute(update(reports).where(reports.c.id == row["id"], reports.c.status == "submitted").values(
+            status="approved", reviewed_at=now, reviewed_by=actor["id"], first_for_member=first))
+        self.db.publish(events.ReportApproved, {
+            "report_id": row["id"], "member_id": row["member_id"], "reservation_id": row["reservation_id"],
+            "offer_id": row["offer_id"], "performed_on": row["performed_on"], "hours": row["hours"],
+            "first_for_member": first}, province=row["province"])
+        return {"id": row["id"], "status": "approved", "first_for_member": first}
+
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def reject(self, actor, report_id, data):
+        body = load(schemas.ReasonIn(), data)
+        row = self._reviewable(actor, report_id)
+        self.db.session.execute(update(reports).where(reports.c.id == row["id"], reports.c.status == "submitted")
+                                .values(status="rejected", open_reservation=None, reviewed_at=utcnow(),
+                                        reviewed_by=actor["id"], reason=body["reason"]))
+        self.db.publish(events.ReportRejected, {"report_id": row["id"], "member_id": row["member_id"],
+                                                "reservation_id": row["reservation_id"], "reason": body["reason"]},
+                        province=row["province"])
+        return {"id": row["id"], "status": "rejected"}
+
+    # -- what reporting learns from reservation
+    @on_event("reservation", "ReservationAccepted")
+    def reservation_accepted(self, envelope):
+        p = envelope["payload"]
+        session = self.db.session
+        if session.execute(select(reservations.c.reservation_id).where(
+                reservations.c.reservation_id == p["reservation_id"])).first():
+            return
+        session.execute(insert(reservations).values(
+            reservation_id=p["reservation_id"], member_id=p["member_id"], offer_id=p["offer_id"],
+            province=envelope["province"], county=p["county"], center=p["center"],
+            service_name=p.get("service_name"), starts_at=parse_datetime(p["starts_at"]),
+            ends_at=parse_datetime(p["ends_at"]), accepted_at=parse_datetime(envelope["occurred_at"])))

@@ -1,6 +1,255 @@
-"""The reservation service: a placeholder that answers health checks until its issue is built."""
+"""Reservation service (رزرو خدمت): the centres' beneficiaries, and reservations of approved offers."""
+import logging
+import os
+
+from nameko.rpc import rpc
+from sqlalchemy import insert, select, update
+
+from kit import pagination
+from kit.db import Database, new_id, transactional, utcnow
+from kit.errors import EXPECTED, Conflict, Invalid, NotFound
+from kit.events import on_event
+from kit.persian import parse_datetime, to_jalali
+from kit.schema import load
 from kit.service import ServiceBase
+from services.reservation import domain, events, schemas
+from services.reservation.models import beneficiaries, metadata, offers, reservations
+
+log = logging.getLogger(__name__)
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def _beneficiary_not_found():
+    return NotFound("beneficiary_not_found", "نیازمند پیدا نشد.", "The beneficiary was not found.")
+
+
+def _reservation_not_found():
+    return NotFound("reservation_not_found", "رزرو پیدا نشد.", "The reservation was not found.")
+
+
+def _reservation_query():
+    return (select(reservations, offers.c.service_id, offers.c.service_name, offers.c.field_name)
+            .join(offers, offers.c.offer_id == reservations.c.offer_id))
+
+
+def _reservation_out(row):
+    return dict(row, starts_at_jalali=to_jalali(row["starts_at"]))
+
+
+def _scoped(stmt, table, scope):
+    for key, value in scope.items():
+        stmt = stmt.where(table.c[key] == value)
+    return stmt
 
 
 class ReservationService(ServiceBase):
     name = "reservation"
+    db = Database(metadata, MIGRATIONS)
+
+    # -- beneficiaries (نیازمندان) of a neighbourhood centre
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def create_beneficiary(self, actor, data):
+        body = load(schemas.BeneficiaryIn(), data)
+        province, county, center = domain.centre_of(actor)
+        if not (province and county and center):
+            raise NotFound("centre_not_found", "کانون محله‌ای شما مشخص نیست.", "Your centre is not known.")
+        bid = new_id()
+        self.db.session.execute(insert(beneficiaries).values(
+            id=bid, province=province, county=county, center=center, created_by=actor["id"], created_at=utcnow(),
+            **body))
+        return {"id": bid}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_beneficiaries(self, actor, query):
+        q = load(schemas.ListQuery(), query or {})
+        stmt = _scoped(select(beneficiaries), beneficiaries, domain.centre_scope(actor))
+        rows, nxt = pagination.page(self.db.session, stmt, beneficiaries.c.created_at, beneficiaries.c.id,
+                                    q.get("cursor"), q["limit"])
+        self.db.rollback()
+        return schemas.BeneficiaryList().dump({"items": [dict(r) for r in rows], "next": nxt})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_beneficiary(self, actor, beneficiary_id):
+        row = self.db.session.execute(select(beneficiaries).where(
+            beneficiaries.c.id == str(beneficiary_id))).mappings().first()
+        self.db.rollback()
+        if row is None or not domain.sees_centre_record(actor, row):
+            raise _beneficiary_not_found()
+        return schemas.BeneficiaryOut().dump(dict(row))
+
+    # -- reserving (رزرو)
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def reserve(self, actor, data):
+        body = load(schemas.ReservationIn(), data)
+        problem = domain.window_problem(body["starts_at"], body["ends_at"], utcnow())
+        if problem:
+            raise Invalid("validation_failed", problem[1], problem[2],
+                          fields={problem[0]: {"fa": problem[1], "en": problem[2]}})
+        session = self.db.session
+        province, county, center = domain.centre_of(actor)
+        beneficiary = session.execute(select(beneficiaries).where(
+            beneficiaries.c.id == body["beneficiary"])).mappings().first()
+        if beneficiary is None or (beneficiary["province"], beneficiary["county"], beneficiary["center"]) != \
+                (province, county, center):
+            raise _beneficiary_not_found()
+        # the offer's row is its lock: one reservation of an offer at a time decides (SQLite: BEGIN IMMEDIATE
+        # already serialises every writer), and the overlap check runs after it in the same transaction
+        stmt = select(offers).where(offers.c.offer_id == body["offer"])
+        if self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        offer = session.execute(stmt).mappings().first()
+        if not domain.may_reserve(actor, offer):
+            raise NotFound("offer_not_available",
+                           "این خدمت در شهرستان شما برای رزرو در دسترس نیست (اگر همین حالا تأیید شده، چند لحظه دیگر "
+                           "دوباره تلاش کنید).",
+                           "This offer is not available for reservation in your county (if it was just approved, "
+                           "try again in a moment).")
+        clash = session.execute(select(reservations.c.starts_at, reservations.c.ends_at).where(
+            reservations.c.offer_id == offer["offer_id"], reservations.c.status.in_(domain.HOLDING),
+            reservations.c.starts_at < body["ends_at"], reservations.c.ends_at > body["starts_at"])
+            .limit(1)).mappings().first()
+        if clash:
+            raise Conflict("offer_already_booked",
+                           f"این خدمت در {to_jalali(clash['starts_at'])} برای همین زمان رزرو شده است؛ زمان دیگری "
+                           "برگزینید.",
+                           "This offer is already reserved for an overlapping time; choose another time.",
+                           extra={"starts_at": clash["starts_at"].isoformat(), "ends_at": clash["ends_at"].isoformat()})
+        rid = new_id()
+        now = utcnow()
+        session.execute(insert(reservations).values(
+            id=rid, offer_id=offer["offer_id"], beneficiary_id=beneficiary["id"], member_id=offer["member_id"],
+            province=province, county=county, center=center, starts_at=body["starts_at"], ends_at=body["ends_at"],
+            place=body["place"], status="invited", created_by=actor["id"], created_at=now))
+        self.db.publish(events.ReservationCreated, {
+            "reservation_id": rid, "offer_id": offer["offer_id"], "member_id": offer["member_id"], "county": county,
+            "center": center, "starts_at": body["starts_at"], "ends_at": body["ends_at"]}, province=province)
+        return {"id": rid, "status": "invited"}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_reservations(self, actor, query):
+        """A centre's reservations (its province's office: the province's)."""
+        q = load(schemas.ReservationQuery(), query or {})
+        stmt = _scoped(_reservation_query(), reservations, domain.centre_scope(actor))
+        if q.get("status"):
+            stmt = stmt.where(reservations.c.status == q["status"])
+        rows, nxt = pagination.page(self.db.session, stmt, reservations.c.created_at, reservations.c.id,
+                                    q.get("cursor"), q["limit"])
+        self.db.rollback()
+        return schemas.ReservationList().dump({"items": [_reservation_out(r) for r in rows], "next": nxt})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_reservations(self, actor, query=None):
+        q = load(schemas.ReservationQuery(), query or {})
+        stmt = _reservation_query().where(reservations.c.member_id == actor["id"])
+        if q.get("status"):
+            stmt = stmt.where(reservations.c.status == q["status"])
+        rows, nxt = pagination.page(self.db.session, stmt, reservations.c.created_at, reservations.c.id,
+                                    q.get("cursor"), q["limit"])
+        self.db.rollback()
+        return schemas.ReservationList().dump({"items": [_reservation_out(r) for r in rows], "next": nxt})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def me_reservations(self, actor):
+        """The member's last reservations for ``GET /me``."""
+        if actor.get("role") != "member":
+            return []
+        rows = self.db.session.execute(_reservation_query().where(reservations.c.member_id == actor["id"])
+                                       .order_by(reservations.c.starts_at.desc()).limit(20)).mappings().all()
+        self.db.rollback()
+        return schemas.ReservationOut(many=True).dump([_reservation_out(r) for r in rows])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_reservation(self, actor, reservation_id):
+        row = self.db.session.execute(_reservation_query().where(
+            reservations.c.id == str(reservation_id))).mappings().first()
+        self.db.rollback()
+        if row is None or not (row["member_id"] == actor["id"] or domain.sees_centre_record(actor, row)):
+            raise _reservation_not_found()
+        return schemas.ReservationOut().dump(_reservation_out(row))
+
+    # -- the member's answer
+    def _invitation(self, actor, reservation_id):
+        stmt = select(reservations).where(reservations.c.id == str(reservation_id))
+        if self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.db.session.execute(stmt).mappings().first()
+        if row is None or row["member_id"] != actor["id"]:
+            raise _reservation_not_found()
+        if row["status"] != "invited":
+            raise Conflict("reservation_not_invited", "به این دعوت پیش‌تر پاسخ داده شده است.",
+                           "This invitation was already answered.", extra={"status": row["status"]})
+        return row
+
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def accept(self, actor, reservation_id):
+        row = self._invitation(actor, reservation_id)
+        session = self.db.session
+        offer = session.execute(select(offers).where(offers.c.offer_id == row["offer_id"])).mappings().first()
+        if offer["status"] != "approved":
+            raise Conflict("offer_no_longer_available", "این خدمت دیگر فعال نیست.", "This offer is no longer active.")
+        busy = session.execute(select(reservations.c.id).where(
+            reservations.c.member_id == actor["id"], reservations.c.status == "accepted",
+            reservations.c.starts_at < row["ends_at"], reservations.c.ends_at > row["starts_at"]).limit(1)).first()
+        if busy:
+            raise Conflict("member_busy", "در این زمان خدمت پذیرفته‌شده دیگری دارید.",
+                           "You have accepted another reservation at an overlapping time.")
+        now = utcnow()
+        session.execute(update(reservations).where(reservations.c.id == row["id"], reservations.c.status == "invited")
+                        .values(status="accepted", responded_at=now))
+        self.db.publish(events.ReservationAccepted, {
+            "reservation_id": row["id"], "offer_id": row["offer_id"], "member_id": row["member_id"],
+            "county": row["county"], "center": row["center"], "service_id": offer["service_id"],
+            "service_name": offer["service_name"], "starts_at": row["starts_at"], "ends_at": row["ends_at"]},
+            province=row["province"])
+        return {"id": row["id"], "status": "accepted"}
+
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def decline(self, actor, reservation_id, data=None):
+        body = load(schemas.DeclineIn(), data or {})
+        row = self._invitation(actor, reservation_id)
+        self.db.session.execute(update(reservations).where(reservations.c.id == row["id"],
+                                                           reservations.c.status == "invited")
+                                .values(status="declined", responded_at=utcnow(), decline_reason=body.get("reason")))
+        self.db.publish(events.ReservationDeclined, {
+            "reservation_id": row["id"], "offer_id": row["offer_id"], "member_id": row["member_id"],
+            "reason": body.get("reason")}, province=row["province"])
+        return {"id": row["id"], "status": "declined"}
+
+    # -- the projection of catalog's approved offers (events may arrive in any order across types)
+    @on_event("catalog", "OfferApproved")
+    def offer_approved(self, envelope):
+        p = envelope["payload"]
+        session = self.db.session
+        existing = session.execute(select(offers.c.status).where(offers.c.offer_id == p["offer_id"])).scalar()
+        values = {"member_id": p["member_id"], "province": envelope["province"], "county": p["county"],
+                  "field_id": p["field_id"], "field_name": p["field_name"], "service_id": p["service_id"],
+                  "service_name": p["service_name"], "details": p["details"], "availability": p.get("availability"),
+                  "phone": p["phone"], "approved_at": parse_datetime(p["approved_at"]), "updated_at": utcnow()}
+        if existing is None:
+            session.execute(insert(offers).values(offer_id=p["offer_id"], status="approved", **values))
+        else:  # already ended (its end overtook the approval): keep the end, complete the facts
+            session.execute(update(offers).where(offers.c.offer_id == p["offer_id"]).values(**values))
+
+    def _offer_ended(self, envelope, status):
+        p = envelope["payload"]
+        session = self.db.session
+        if session.execute(select(offers.c.offer_id).where(offers.c.offer_id == p["offer_id"])).first():
+            session.execute(update(offers).where(offers.c.offer_id == p["offer_id"])
+                            .values(status=status, updated_at=utcnow()))
+        else:
+            session.execute(insert(offers).values(offer_id=p["offer_id"], status=status, member_id=p["member_id"],
+                                                  province=envelope["province"], updated_at=utcnow()))
+
+    @on_event("catalog", "OfferWithdrawn")
+    def offer_withdrawn(self, envelope):
+        if envelope["payload"].get("previous_status") == "pending_review":
+            return  # never approved: never reservable
+        self._offer_ended(envelope, "withdrawn")
+
+    @on_event("catalog", "OfferCompleted")
+    def offer_completed(self, envelope):
+        self._offer_ended(envelope, "completed")

@@ -44,7 +44,8 @@ def eligibility(member):
     """Whether a member may book shifts, and why, from the projected facts (a mapping or None)."""
     if member is None:
         return Verdict(False, "no_approved_report",
-                       "هنوز گزارش خدمتی از شما تأیید نشده است؛ با تأیید نخستین گزارش خدمت، کشیک حرم برایتان باز می‌شود.",
+                       "هنوز گزارش خدمتی از شما تأیید نشده است؛ "
+                       "با تأیید نخستین گزارش خدمت، کشیک حرم برایتان باز می‌شود.",
                        "No service report of yours has been approved yet; the first approved report opens shrine "
                        "shifts to you.")
     status = member.get("status") or "active"

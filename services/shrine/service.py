@@ -1,6 +1,907 @@
-"""The shrine service: a placeholder that answers health checks until its issue is built."""
+"""Shrine service (کشیک حرم مطهر): eligibility, duty shifts, the booking storm, waiting lists, attendance.
+
+Eligibility is a projection of other services' events (MemberActivated, ReportApproved, and the membership
+status events); no RPC leaves this service.  The booking invariants are the database's (models.py, the
+migration); the Python checks before them only give the clearer answer.
+"""
+import datetime as dt
+import logging
+import os
+import time
+
+from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+from nameko.timer import timer
+from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from kit import pagination
+from kit.db import Database, new_id, transactional, utcnow
+from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
+from kit.events import on_event
+from kit.persian import TEHRAN
+from kit.schema import load
 from kit.service import ServiceBase
+from services.shrine import domain, events, schemas
+from services.shrine.models import attempts, bookings, draws, members, metadata, shifts, waitlist
+
+log = logging.getLogger(__name__)
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+SHRINE_PROVINCE = "9"          # the holy shrine is in Mashhad, Khorasan Razavi
+DRAW_LOCK = 7274001            # PostgreSQL advisory lock: one draw at a time
+RETRYABLE = ("40P01", "40001")  # deadlock, serialization failure: run the attempt again
+
+
+class ShiftCache(DependencyProvider):
+    """GET /shrine/shifts is polled by thousands during a storm: answers live a few hundred milliseconds.
+
+    Per process; a write in this process clears it, other replicas' copies age out within the TTL.
+    """
+
+    def setup(self):
+        self.ttl = float(self.container.config.get("SHRINE_LIST_CACHE_SECONDS", 0.3))
+        self.entries = {}
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def get(self, key):
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def put(self, key, value):
+        if self.ttl <= 0:
+            return
+        if len(self.entries) > 500:
+            self.entries.clear()
+        self.entries[key] = (time.monotonic() + self.ttl, value)
+
+    def clear(self):
+        self.entries.clear()
+
+
+# -- errors
+def _shift_not_found():
+    return NotFound("shift_not_found", "کشیک پیدا نشد.", "The shift was not found.")
+
+
+def _booking_not_found():
+    return NotFound("booking_not_found", "رزرو پیدا نشد.", "The booking was not found.")
+
+
+REFUSALS = {
+    "full": ("ظرفیت این کشیک تکمیل است؛ می‌توانید در فهرست انتظار آن ثبت‌نام کنید.",
+             "This shift is full; you may join its waiting list."),
+    "overlap": ("شما در همین ساعت کشیک دیگری دارید.", "You already hold a shift at this time."),
+    "already_booked": ("شما این کشیک را پیش‌تر رزرو کرده‌اید.", "You have already booked this shift."),
+    "booking_closed": ("این کشیک آغاز شده و رزرو آن بسته است.", "This shift has started; booking is closed."),
+    "gender_restricted": ("این کشیک ویژه خادمیاران گروه دیگری (برادران/خواهران) است.",
+                          "This shift is reserved for the other gender."),
+}
+
+
+def _gender_error(shift_gender):
+    who_fa = "خواهران" if shift_gender == "female" else "برادران"
+    who_en = "women" if shift_gender == "female" else "men"
+    return Forbidden("gender_restricted", f"این کشیک ویژه {who_fa} است.", f"This shift is for {who_en} only.")
+
+
+def _retryable(exc):
+    return getattr(getattr(exc, "orig", None), "pgcode", None) in RETRYABLE
 
 
 class ShrineService(ServiceBase):
     name = "shrine"
+    db = Database(metadata, MIGRATIONS)
+    config = Config()
+    cache = ShiftCache()
+
+    # -- settings (config, else the domain's defaults)
+    def _setting(self, name, default, cast=float):
+        value = self.config.get(name)
+        return default if value in (None, "") else cast(value)
+
+    # ------------------------------------------------------------------------------------------------------
+    # eligibility: a projection of events
+    # ------------------------------------------------------------------------------------------------------
+    @on_event("membership", "MemberActivated")
+    def on_member_activated(self, envelope):
+        p = envelope["payload"]
+        member = self._member_for_update(p["member_id"], envelope.get("province"))
+        self._change_member(member, province=envelope.get("province") or member["province"],
+                            county=p.get("county"), gender=p.get("gender"), education=p.get("education"),
+                            activated_at=_moment(envelope.get("occurred_at")))
+
+    @on_event("reporting", "ReportApproved")
+    def on_report_approved(self, envelope):
+        p = envelope["payload"]
+        member = self._member_for_update(p["member_id"], envelope.get("province"))
+        changes = {"approved_reports": member["approved_reports"] + 1}
+        if member["first_report_id"] is None:
+            changes.update(first_report_id=p.get("report_id"), first_report_at=_moment(envelope.get("occurred_at")))
+        self._change_member(member, report_id=p.get("report_id"), **changes)
+
+    @on_event("membership", "MemberSuspended")
+    def on_member_suspended(self, envelope):
+        member = self._member_for_update(envelope["payload"]["member_id"], envelope.get("province"))
+        self._change_member(member, status="suspended")
+
+    @on_event("membership", "MemberDeactivated")
+    def on_member_deactivated(self, envelope):
+        member = self._member_for_update(envelope["payload"]["member_id"], envelope.get("province"))
+        self._change_member(member, status="deactivated")
+
+    @on_event("membership", "MemberReinstated")
+    def on_member_reinstated(self, envelope):
+        member = self._member_for_update(envelope["payload"]["member_id"], envelope.get("province"))
+        self._change_member(member, status="active")
+
+    def _member_for_update(self, member_id, province=None):
+        """The projected member, created empty on first sight, locked for this transaction."""
+        session = self.db.session
+        if self.db.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        session.execute(upsert(members).values(id=member_id, province=province, status="active", approved_reports=0,
+                                               eligible=False, absences=0, updated_at=utcnow())
+                        .on_conflict_do_nothing())
+        stmt = select(members).where(members.c.id == member_id)
+        if self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return dict(session.execute(stmt).mappings().one())
+
+    def _change_member(self, before, report_id=None, **changes):
+        now = utcnow()
+        after = dict(before, **changes)
+        was, now_ok = domain.eligibility(before).eligible, domain.eligibility(after).eligible
+        if now_ok and not was:
+            changes.update(eligible=True, eligible_since=now)
+        elif was and not now_ok:
+            changes.update(eligible=False)
+        self.db.session.execute(update(members).where(members.c.id == before["id"]).values(updated_at=now, **changes))
+        if now_ok and not was:
+            reinstated = before["status"] != "active" and before["approved_reports"] > 0
+            self.db.publish(events.ShrineEligibilityGranted, {
+                "member_id": before["id"], "reason": "reinstated" if reinstated else "first_report",
+                "report_id": None if reinstated else (after.get("first_report_id") or report_id), "granted_at": now},
+                province=after.get("province"))
+        elif was and not now_ok:
+            self._withdraw(after, after["status"] if after["status"] != "active" else "ineligible", now)
+
+    def _withdraw(self, member, reason, now):
+        """A member who lost eligibility: future places released, waiting lists and pending draws left."""
+        session = self.db.session
+        held = session.execute(select(bookings).where(
+            bookings.c.member_id == member["id"], bookings.c.status.in_(domain.HOLDING),
+            bookings.c.starts_at > now)).mappings().all()
+        for booking in held:
+            self._release(dict(booking), reason, now)
+        session.execute(update(waitlist).where(waitlist.c.member_id == member["id"], waitlist.c.status == "waiting")
+                        .values(status="cancelled", updated_at=now))
+        verdict = domain.eligibility(member)
+        session.execute(update(attempts).where(attempts.c.member_id == member["id"], attempts.c.status == "pending")
+                        .values(status="refused", outcome="not_eligible", message_fa=verdict.fa,
+                                message_en=verdict.en, decided_at=now))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def eligibility(self, actor):
+        member = self._member(actor["id"])
+        self.db.rollback()
+        return schemas.ShrineEligibilityOut().dump(_eligibility_out(member))
+
+    def _member(self, member_id, share=False):
+        stmt = select(members).where(members.c.id == member_id)
+        if share and self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update(read=True)  # a suspension waits for this booking, or this booking for it
+        row = self.db.session.execute(stmt).mappings().first()
+        return dict(row) if row else None
+
+    # ------------------------------------------------------------------------------------------------------
+    # shifts
+    # ------------------------------------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def create_shifts(self, actor, data):
+        body = load(schemas.ShiftBatchIn(), data)
+        now = utcnow()
+        late = {f"shifts.{i}.starts_at": {"fa": "آغاز کشیک گذشته است.", "en": "The shift has already started."}
+                for i, s in enumerate(body["shifts"]) if s["starts_at"] <= now}
+        if late:
+            raise Invalid("validation_failed", "برخی از فیلدها نادرست است.", "Some fields are invalid.", fields=late)
+        window = self._setting("SHRINE_FAIR_WINDOW_SECONDS", domain.DEFAULT_FAIR_WINDOW_SECONDS)
+        cutoff = self._setting("SHRINE_CANCEL_CUTOFF_HOURS", domain.DEFAULT_CANCEL_CUTOFF_HOURS, int)
+        province = actor.get("province") or SHRINE_PROVINCE
+        rows = [{
+            "id": new_id(), "province": province, "post": s["post"], "starts_at": s["starts_at"],
+            "ends_at": s["ends_at"], "capacity": s["capacity"], "booked": 0, "gender": s.get("gender"),
+            "opens_at": s.get("opens_at"), "fair_until": domain.fair_until(s.get("opens_at"), window),
+            "drawn_at": None, "cancel_cutoff_hours": s.get("cancel_cutoff_hours", cutoff),
+            "created_by": actor["id"], "created_at": now} for s in body["shifts"]]
+        self.db.session.execute(insert(shifts), rows)
+        self.cache.clear()
+        return {"ids": [r["id"] for r in rows]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_shifts(self, actor, query):
+        q = load(schemas.ShiftQuery(), query or {})
+        now = utcnow()
+        today = dt.datetime.combine(now.astimezone(TEHRAN).date(), dt.time(), tzinfo=TEHRAN).astimezone(dt.timezone.utc)
+        start = q.get("from_") or today
+        end = q.get("to") or start + dt.timedelta(days=14)
+        scope = actor.get("province") if actor["role"] == "shrine_office" else "*"
+        key = (scope, start.isoformat(), end.isoformat(), q.get("cursor"), q["limit"])
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        stmt = select(shifts).where(shifts.c.starts_at >= start, shifts.c.starts_at < end)
+        if scope != "*":
+            stmt = stmt.where(shifts.c.province == scope)
+        rows, nxt = pagination.page(self.db.session, stmt, shifts.c.starts_at, shifts.c.id, q.get("cursor"),
+                                    q["limit"])
+        self.db.rollback()
+        answer = schemas.ShiftList().dump({"items": [_shift_out(r, now) for r in rows], "next": nxt})
+        self.cache.put(key, answer)
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_shift(self, actor, shift_id):
+        shift = self._visible_shift(actor, shift_id)
+        self.db.rollback()
+        return schemas.ShiftOut().dump(_shift_out(shift, utcnow()))
+
+    def _shift(self, shift_id, lock=False):
+        stmt = select(shifts).where(shifts.c.id == str(shift_id))
+        if lock and self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.db.session.execute(stmt).mappings().first()
+        if row is None:
+            raise _shift_not_found()
+        return dict(row)
+
+    def _visible_shift(self, actor, shift_id):
+        """Members see every shift; the shrine office those it published in its province; admin all."""
+        shift = self._shift(shift_id)
+        if actor["role"] == "shrine_office" and shift["province"] != actor.get("province"):
+            raise _shift_not_found()
+        return shift
+
+    @rpc(expected_exceptions=EXPECTED)
+    def roster(self, actor, shift_id, query):
+        """The bookings of one shift, for the shrine office (and the storm's checker)."""
+        q = load(schemas.ShrineBookingQuery(), query or {})
+        shift = self._visible_shift(actor, shift_id)
+        stmt = select(bookings).where(bookings.c.shift_id == shift["id"])
+        stmt = _status_filter(stmt, q.get("status"))
+        rows, nxt = pagination.page(self.db.session, stmt, bookings.c.created_at, bookings.c.id, q.get("cursor"),
+                                    q["limit"])
+        self.db.rollback()
+        return schemas.ShrineBookingList().dump({"items": [_booking_out(r, shift) for r in rows], "next": nxt})
+
+    # ------------------------------------------------------------------------------------------------------
+    # booking (the storm)
+    # ------------------------------------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def book(self, actor, shift_id, idempotency_key=None):
+        """Book a place: {id, status: booked} (201) or, in the fair-opening window, {attempt, status: pending}."""
+        key = _idempotency_key(idempotency_key)
+        for attempt_no in range(4):
+            try:
+                return schemas.ShrineBookAnswer().dump(self._book(actor, str(shift_id), key))
+            except DBAPIError as exc:
+                self.db.rollback()
+                if not _retryable(exc) or attempt_no == 3:
+                    raise
+                log.info("booking retried after %s", getattr(exc.orig, "pgcode", exc))
+
+    def _book(self, actor, shift_id, key):
+        member_id = actor["id"]
+        if key:
+            prior = self._attempt_by_key(member_id, key)
+            if prior is not None:
+                return self._replay(prior, shift_id)
+        now = utcnow()
+        self._rate_limit(member_id, now)
+        shift = self._shift(shift_id)
+        if domain.phase(shift, now) == domain.DRAW_DUE:  # the window's draw goes before anyone who came later
+            self.db.rollback()
+            self._draw(shift_id)
+            now = utcnow()
+            shift = self._shift(shift_id)
+        member = self._member(member_id, share=True)
+        verdict = domain.eligibility(member)
+        if not verdict.eligible:
+            raise Forbidden("not_eligible", verdict.fa, verdict.en, extra={"reason_code": verdict.code})
+        if not domain.gender_allows(shift["gender"], member["gender"]):
+            raise _gender_error(shift["gender"])
+        stage = domain.phase(shift, now)
+        if stage == domain.STARTED:
+            raise Conflict("booking_closed", *REFUSALS["booking_closed"])
+        if stage == domain.NOT_OPEN:
+            opens = shift["opens_at"]
+            raise Conflict("not_open_yet", f"رزرو این کشیک از {domain.jalali_moment_fa(opens)} باز می‌شود.",
+                           f"Booking for this shift opens at {domain.jalali_moment(opens)} (Tehran time, Jalali).",
+                           extra={"opens_at": opens.isoformat(), "opens_at_jalali": domain.jalali_moment(opens)})
+        if stage == domain.FAIR:
+            return self._enter_draw(member, shift, key, now)
+        return self._book_now(member, shift, key, now)
+
+    def _book_now(self, member, shift, key, now):
+        session = self.db.session
+        attempt_id = new_id()
+        try:
+            session.execute(insert(attempts).values(id=attempt_id, member_id=member["id"], shift_id=shift["id"],
+                                                    idempotency_key=key, status="granted", created_at=now))
+        except IntegrityError:  # the same key, racing: answer what the first one got
+            self.db.rollback()
+            prior = self._attempt_by_key(member["id"], key)
+            if prior is None:
+                raise
+            return self._replay(prior, shift["id"])
+        outcome, booking_id = self._grant(member, shift, "direct", now)
+        if outcome == "booked":
+            session.execute(update(attempts).where(attempts.c.id == attempt_id).values(
+                outcome="booked", booking_id=booking_id, decided_at=now))
+            self.db.commit()
+            self.cache.clear()
+            return {"id": booking_id, "status": "booked", "attempt": attempt_id}
+        fa, en = REFUSALS[outcome]
+        session.execute(update(attempts).where(attempts.c.id == attempt_id).values(
+            status="refused", outcome=outcome, message_fa=fa, message_en=en, decided_at=now))
+        self.db.commit()  # the refusal is the answer a retry with the same key gets
+        raise Conflict(outcome, fa, en, extra={"attempt": attempt_id, "shift": shift["id"]})
+
+    def _grant(self, member, shift, source, now):
+        """Take a place for a member: ('booked', booking id) or (why not, None). The database has the last word."""
+        session = self.db.session
+        if shift["booked"] >= shift["capacity"]:
+            return "full", None
+        refusal = self._holding_conflict(member["id"], shift)
+        if refusal:
+            return refusal, None
+        booking_id = new_id()
+        try:
+            with session.begin_nested():
+                session.execute(insert(bookings).values(
+                    id=booking_id, shift_id=shift["id"], member_id=member["id"], province=member["province"],
+                    starts_at=shift["starts_at"], ends_at=shift["ends_at"], status="booked", source=source,
+                    created_at=now, confirmed_at=now))
+                self.db.publish(events.ShiftBooked, {
+                    "booking_id": booking_id, "shift_id": shift["id"], "member_id": member["id"],
+                    "post": shift["post"], "starts_at": shift["starts_at"], "ends_at": shift["ends_at"],
+                    "source": source}, province=member["province"])
+                # last, so the shift's row lock is held only for the commit
+                taken = session.execute(update(shifts).where(shifts.c.id == shift["id"],
+                                                             shifts.c.booked < shifts.c.capacity)
+                                        .values(booked=shifts.c.booked + 1)).rowcount
+                if taken != 1:
+                    raise _Full()
+        except _Full:
+            return "full", None
+        except IntegrityError:  # another transaction of this member won: the unique index or the overlap rule
+            return self._holding_conflict(member["id"], shift) or "overlap", None
+        return "booked", booking_id
+
+    def _holding_conflict(self, member_id, shift):
+        rows = self.db.session.execute(select(bookings.c.shift_id).where(
+            bookings.c.member_id == member_id, bookings.c.status.in_(domain.HOLDING),
+            bookings.c.starts_at < shift["ends_at"], bookings.c.ends_at > shift["starts_at"])).scalars().all()
+        if shift["id"] in rows:
+            return "already_booked"
+        return "overlap" if rows else None
+
+    def _attempt_by_key(self, member_id, key):
+        row = self.db.session.execute(select(attempts).where(attempts.c.member_id == member_id,
+                                                             attempts.c.idempotency_key == key)).mappings().first()
+        return dict(row) if row else None
+
+    def _replay(self, prior, shift_id):
+        """The answer an earlier attempt with the same Idempotency-Key got (its outcome, if decided since)."""
+        self.db.rollback()
+        if prior["shift_id"] != shift_id:
+            raise Invalid("idempotency_key_reused", "این کلید یکتایی پیش‌تر برای کشیک دیگری به کار رفته است.",
+                          "This Idempotency-Key was already used for another shift.")
+        if prior["status"] == "granted":
+            return {"id": prior["booking_id"], "status": "booked", "attempt": prior["id"]}
+        if prior["status"] == "pending":
+            return self._pending_answer(prior["id"], self._shift(shift_id))
+        raise Conflict(prior["outcome"], prior["message_fa"], prior["message_en"],
+                       extra={"attempt": prior["id"], "shift": shift_id})
+
+    def _rate_limit(self, member_id, now):
+        count, seconds = domain.parse_rate(self.config.get("SHRINE_BOOKING_RATE"))
+        recent = self.db.session.execute(select(func.count()).select_from(attempts).where(
+            attempts.c.member_id == member_id,
+            attempts.c.created_at > now - dt.timedelta(seconds=seconds))).scalar()
+        if recent >= count:
+            raise TooManyRequests("too_many_booking_attempts",
+                                  "تلاش‌های رزرو شما بیش از حد مجاز است؛ چند ثانیه دیگر دوباره تلاش کنید.",
+                                  "Too many booking attempts; try again in a few seconds.",
+                                  extra={"retry_after": max(1, int(seconds))})
+
+    # -- fair opening: attempts in the window wait for a draw
+    def _enter_draw(self, member, shift, key, now):
+        session = self.db.session
+        attempt_id = new_id()
+        try:
+            with session.begin_nested():
+                session.execute(insert(attempts).values(id=attempt_id, member_id=member["id"], shift_id=shift["id"],
+                                                        idempotency_key=key, status="pending", created_at=now))
+        except IntegrityError:  # this key again, or this member already in this draw: the same answer
+            prior = (self._attempt_by_key(member["id"], key) if key else None) or self._pending_of(member["id"],
+                                                                                                   shift["id"])
+            if prior is None:
+                raise
+            return self._replay(prior, shift["id"])
+        self.db.commit()
+        return self._pending_answer(attempt_id, shift)
+
+    def _pending_of(self, member_id, shift_id):
+        row = self.db.session.execute(select(attempts).where(
+            attempts.c.member_id == member_id, attempts.c.shift_id == shift_id,
+            attempts.c.status == "pending")).mappings().first()
+        return dict(row) if row else None
+
+    @staticmethod
+    def _pending_answer(attempt_id, shift):
+        until = shift["fair_until"]
+        return {"status": "pending", "attempt": attempt_id, "draw_at": until,
+                "draw_at_jalali": domain.jalali_moment(until) if until else None}
+
+    @timer(interval=1)
+    def run_draws(self):
+        """Draw every shift whose fair-opening window has closed."""
+        due = self.db.session.execute(select(shifts.c.id).where(
+            shifts.c.drawn_at.is_(None), shifts.c.fair_until.is_not(None), shifts.c.fair_until <= utcnow())
+            .order_by(shifts.c.fair_until).limit(20)).scalars().all()
+        self.db.rollback()
+        return [shift_id for shift_id in due if self._draw(shift_id)]
+
+    def _draw(self, shift_id):
+        """Grant the window's attempts in an order drawn from a secret random seed, recorded for audit."""
+        session = self.db.session
+        try:
+            if self.db.dialect == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DRAW_LOCK})
+            shift = self._shift(shift_id, lock=True)
+            now = utcnow()
+            if shift["drawn_at"] is not None or shift["fair_until"] is None or now < shift["fair_until"]:
+                self.db.rollback()
+                return None
+            pending = {r["id"]: dict(r) for r in session.execute(select(attempts).where(
+                attempts.c.shift_id == shift["id"], attempts.c.status == "pending")).mappings()}
+            entrants = sorted(pending)
+            seed = domain.new_seed()
+            ordering = domain.draw_order(seed, entrants)
+            draw_id = new_id()
+            people = self._members_by_id({a["member_id"] for a in pending.values()})
+            granted = 0
+            for position, attempt_id in enumerate(ordering, 1):
+                attempt = pending[attempt_id]
+                member = people.get(attempt["member_id"])
+                verdict = domain.eligibility(member)
+                if not verdict.eligible:
+                    outcome, booking_id, fa, en = "not_eligible", None, verdict.fa, verdict.en
+                elif not domain.gender_allows(shift["gender"], member["gender"]):
+                    outcome, booking_id = "gender_restricted", None
+                    fa, en = REFUSALS[outcome]
+                else:
+                    outcome, booking_id = self._grant(member, shift, "draw", now)
+                    fa, en = REFUSALS.get(outcome, (None, None))
+                if outcome == "booked":
+                    granted += 1
+                    shift["booked"] += 1
+                session.execute(update(attempts).where(attempts.c.id == attempt_id).values(
+                    status="granted" if outcome == "booked" else "refused", outcome=outcome, booking_id=booking_id,
+                    message_fa=fa, message_en=en, draw_id=draw_id, draw_position=position, decided_at=now))
+            session.execute(insert(draws).values(id=draw_id, shift_id=shift["id"], seed=seed,
+                                                 algorithm=domain.DRAW_ALGORITHM, entrants=entrants,
+                                                 ordering=ordering, granted=granted, drawn_at=now))
+            session.execute(update(shifts).where(shifts.c.id == shift["id"]).values(drawn_at=now))
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.cache.clear()
+        log.info("draw of shift %s: %d entrants, %d granted, seed %s", shift_id, len(entrants), granted, seed)
+        return draw_id
+
+    def _members_by_id(self, ids):
+        ids, found = sorted(ids), {}
+        for i in range(0, len(ids), 500):
+            for row in self.db.session.execute(select(members).where(members.c.id.in_(ids[i:i + 500]))).mappings():
+                found[row["id"]] = dict(row)
+        return found
+
+    @rpc(expected_exceptions=EXPECTED)
+    def attempt(self, actor, attempt_id):
+        row = self.db.session.execute(select(attempts).where(attempts.c.id == str(attempt_id))).mappings().first()
+        if row is None or row["member_id"] != actor["id"]:
+            self.db.rollback()
+            raise NotFound("attempt_not_found", "درخواست رزرو پیدا نشد.", "The booking attempt was not found.")
+        shift = self._shift(row["shift_id"])
+        self.db.rollback()
+        out = dict(row, message=row["message_fa"], draw_at=shift["fair_until"] if row["draw_id"] or
+                   row["status"] == "pending" else None)
+        return schemas.ShrineAttemptOut().dump(out)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def draw(self, actor, shift_id):
+        """The record of a shift's draw: seed, entrants and order, so anyone can check it."""
+        shift = self._visible_shift(actor, shift_id)
+        row = self.db.session.execute(select(draws).where(draws.c.shift_id == shift["id"])).mappings().first()
+        self.db.rollback()
+        if row is None:
+            raise NotFound("draw_not_found", "برای این کشیک قرعه‌کشی انجام نشده است.", "This shift has had no draw.")
+        return schemas.ShrineDrawOut().dump(dict(row))
+
+    # ------------------------------------------------------------------------------------------------------
+    # cancelling, the waiting list, offers
+    # ------------------------------------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def cancel(self, actor, booking_id):
+        booking = self._own_booking(actor, booking_id)
+        if booking["status"] not in domain.HOLDING:
+            return {"id": booking["id"], "status": booking["status"]}
+        shift = self._shift(booking["shift_id"])
+        now = utcnow()
+        if booking["status"] == "booked":
+            deadline = domain.cancel_deadline(shift["starts_at"], shift["cancel_cutoff_hours"])
+            if now > deadline:
+                raise Conflict("cancel_cutoff_passed",
+                               f"مهلت لغو این کشیک در {domain.jalali_moment_fa(deadline)} به پایان رسیده است.",
+                               f"The cancellation deadline of this shift passed at {domain.jalali_moment(deadline)}.",
+                               extra={"cancel_deadline": deadline.isoformat()})
+            reason = "member"
+        else:
+            if now >= shift["starts_at"]:
+                raise Conflict("booking_closed", *REFUSALS["booking_closed"])
+            reason = "offer_declined"
+        if not self._release(booking, reason, now):
+            booking = self._own_booking(actor, booking_id)
+            return {"id": booking["id"], "status": booking["status"]}
+        self.cache.clear()
+        return {"id": booking["id"], "status": "cancelled"}
+
+    def _own_booking(self, actor, booking_id):
+        row = self.db.session.execute(select(bookings).where(bookings.c.id == str(booking_id))).mappings().first()
+        if row is None or row["member_id"] != actor["id"]:
+            raise _booking_not_found()
+        return dict(row)
+
+    def _release(self, booking, reason, now, to="cancelled"):
+        """End a booking or an offer that holds a place; the place passes to the waiting list or back to the shift."""
+        session = self.db.session
+        done = session.execute(update(bookings).where(bookings.c.id == booking["id"],
+                                                      bookings.c.status == booking["status"])
+                               .values(status=to, cancelled_at=now, cancel_reason=reason)).rowcount
+        if done != 1:
+            return False
+        self.db.publish(events.ShiftCancelled, {
+            "booking_id": booking["id"], "shift_id": booking["shift_id"], "member_id": booking["member_id"],
+            "starts_at": booking["starts_at"], "reason": reason}, province=booking["province"])
+        if booking["status"] == "offered":
+            session.execute(update(waitlist).where(waitlist.c.booking_id == booking["id"]).values(
+                status="expired" if to == "expired" else "left", updated_at=now))
+        self._pass_on(booking["shift_id"], now)
+        return True
+
+    def _pass_on(self, shift_id, now):
+        """A place came free: offer it to the first on the waiting list who can take it, else give it back."""
+        session = self.db.session
+        shift = self._shift(shift_id)
+        if now < shift["starts_at"]:
+            minutes = self._setting("SHRINE_OFFER_MINUTES", domain.DEFAULT_OFFER_MINUTES)
+            line = session.execute(select(waitlist).where(waitlist.c.shift_id == shift_id,
+                                                          waitlist.c.status == "waiting")
+                                   .order_by(waitlist.c.created_at, waitlist.c.id).limit(50)).mappings().all()
+            people = self._members_by_id({w["member_id"] for w in line})
+            for entry in line:
+                member = people.get(entry["member_id"])
+                if not domain.eligibility(member).eligible or not domain.gender_allows(shift["gender"],
+                                                                                         member["gender"]):
+                    session.execute(update(waitlist).where(waitlist.c.id == entry["id"]).values(
+                        status="cancelled", updated_at=now))
+                    continue
+                if self._holding_conflict(member["id"], shift):
+                    continue  # holds another shift at this time: stays in line for a later place
+                booking_id = new_id()
+                confirm_by = domain.offer_deadline(now, shift["starts_at"], minutes)
+                try:
+                    with session.begin_nested():
+                        taken = session.execute(update(waitlist).where(
+                            waitlist.c.id == entry["id"], waitlist.c.status == "waiting").values(
+                            status="offered", booking_id=booking_id, updated_at=now)).rowcount
+                        if taken != 1:
+                            continue
+                        session.execute(insert(bookings).values(
+                            id=booking_id, shift_id=shift_id, member_id=member["id"], province=member["province"],
+                            starts_at=shift["starts_at"], ends_at=shift["ends_at"], status="offered",
+                            source="waitlist", confirm_by=confirm_by, created_at=now))
+                except IntegrityError:
+                    continue
+                self.db.publish(events.WaitlistPromoted, {
+                    "booking_id": booking_id, "shift_id": shift_id, "member_id": member["id"],
+                    "starts_at": shift["starts_at"], "confirm_by": confirm_by}, province=member["province"])
+                return booking_id
+        session.execute(update(shifts).where(shifts.c.id == shift_id).values(booked=shifts.c.booked - 1))
+        return None
+
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def confirm(self, actor, booking_id):
+        """A member promoted from the waiting list takes the offered place."""
+        booking = self._own_booking(actor, booking_id)
+        if booking["status"] == "booked":
+            return {"id": booking["id"], "status": "booked"}
+        now = utcnow()
+        if booking["status"] != "offered" or now >= booking["confirm_by"]:
+            raise Conflict("offer_expired", "مهلت تأیید این پیشنهاد گذشته است و جای آن به نفر بعدی رسیده است.",
+                           "The offer has expired and the place passed on.")
+        done = self.db.session.execute(update(bookings).where(
+            bookings.c.id == booking["id"], bookings.c.status == "offered", bookings.c.confirm_by > now)
+            .values(status="booked", confirmed_at=now)).rowcount
+        if done != 1:
+            raise Conflict("offer_expired", "مهلت تأیید این پیشنهاد گذشته است و جای آن به نفر بعدی رسیده است.",
+                           "The offer has expired and the place passed on.")
+        self.db.session.execute(update(waitlist).where(waitlist.c.booking_id == booking["id"])
+                                .values(status="accepted", updated_at=now))
+        shift = self._shift(booking["shift_id"])
+        self.db.publish(events.ShiftBooked, {
+            "booking_id": booking["id"], "shift_id": shift["id"], "member_id": booking["member_id"],
+            "post": shift["post"], "starts_at": shift["starts_at"], "ends_at": shift["ends_at"],
+            "source": "waitlist"}, province=booking["province"])
+        return {"id": booking["id"], "status": "booked"}
+
+    @timer(interval=5)
+    def expire_offers(self):
+        """Offers not confirmed in time: the place passes on to the next in line."""
+        now = utcnow()
+        due = self.db.session.execute(select(bookings).where(
+            bookings.c.status == "offered", bookings.c.confirm_by <= now).limit(100)).mappings().all()
+        expired = []
+        for booking in due:
+            if self._release(dict(booking), "offer_expired", now, to="expired"):
+                expired.append(booking["id"])
+            self.db.commit()
+        self.db.rollback()
+        if expired:
+            self.cache.clear()
+        return expired
+
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def join_waitlist(self, actor, shift_id):
+        session = self.db.session
+        shift = self._shift(shift_id)
+        member = self._member(actor["id"])
+        verdict = domain.eligibility(member)
+        if not verdict.eligible:
+            raise Forbidden("not_eligible", verdict.fa, verdict.en, extra={"reason_code": verdict.code})
+        if not domain.gender_allows(shift["gender"], member["gender"]):
+            raise _gender_error(shift["gender"])
+        now = utcnow()
+        stage = domain.phase(shift, now)
+        if stage == domain.STARTED:
+            raise Conflict("booking_closed", *REFUSALS["booking_closed"])
+        if stage != domain.OPEN or shift["booked"] < shift["capacity"]:
+            raise Conflict("shift_not_full", "این کشیک هنوز پر نشده است؛ آن را رزرو کنید.",
+                           "This shift is not full; book it instead.")
+        if self._holding_conflict(member["id"], shift) == "already_booked":
+            raise Conflict("already_booked", *REFUSALS["already_booked"])
+        entry = self._waiting_entry(member["id"], shift["id"])
+        if entry is None:
+            entry_id = new_id()
+            try:
+                with session.begin_nested():
+                    session.execute(insert(waitlist).values(id=entry_id, shift_id=shift["id"], member_id=member["id"],
+                                                            province=member["province"], status="waiting",
+                                                            created_at=now))
+            except IntegrityError:
+                pass
+            entry = self._waiting_entry(member["id"], shift["id"])
+        return schemas.ShrineWaitlistOut().dump(dict(entry, position=self._position(entry)))
+
+    def _waiting_entry(self, member_id, shift_id):
+        row = self.db.session.execute(select(waitlist).where(
+            waitlist.c.member_id == member_id, waitlist.c.shift_id == shift_id,
+            waitlist.c.status == "waiting")).mappings().first()
+        return dict(row) if row else None
+
+    def _position(self, entry):
+        if entry["status"] != "waiting":
+            return None
+        w = waitlist.c
+        return self.db.session.execute(select(func.count()).select_from(waitlist).where(
+            w.shift_id == entry["shift_id"], w.status == "waiting",
+            or_(w.created_at < entry["created_at"], and_(w.created_at == entry["created_at"], w.id <= entry["id"]))
+        )).scalar()
+
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def leave_waitlist(self, actor, entry_id):
+        row = self.db.session.execute(select(waitlist).where(waitlist.c.id == str(entry_id))).mappings().first()
+        if row is None or row["member_id"] != actor["id"]:
+            raise NotFound("waitlist_entry_not_found", "نوبت انتظار پیدا نشد.", "The waiting-list entry was not found.")
+        self.db.session.execute(update(waitlist).where(waitlist.c.id == row["id"], waitlist.c.status == "waiting")
+                                .values(status="left", updated_at=utcnow()))
+        return {"id": row["id"], "status": "left" if row["status"] == "waiting" else row["status"]}
+
+    # ------------------------------------------------------------------------------------------------------
+    # the member's own bookings, attendance, reminders
+    # ------------------------------------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def my_bookings(self, actor, query):
+        q = load(schemas.ShrineBookingQuery(), query or {})
+        stmt = _status_filter(select(bookings).where(bookings.c.member_id == actor["id"]), q.get("status"))
+        rows, nxt = pagination.page(self.db.session, stmt, bookings.c.starts_at, bookings.c.id, q.get("cursor"),
+                                    q["limit"])
+        by_id = self._shifts_by_id({r["shift_id"] for r in rows})
+        self.db.rollback()
+        return schemas.ShrineBookingList().dump({"items": [_booking_out(r, by_id.get(r["shift_id"])) for r in rows],
+                                           "next": nxt})
+
+    def _shifts_by_id(self, ids):
+        if not ids:
+            return {}
+        return {r["id"]: dict(r) for r in self.db.session.execute(
+            select(shifts).where(shifts.c.id.in_(sorted(ids)))).mappings()}
+
+    @rpc(expected_exceptions=EXPECTED)
+    @transactional
+    def record_attendance(self, actor, shift_id, data):
+        body = load(schemas.ShrineAttendanceIn(), data)
+        shift = self._visible_shift(actor, shift_id)
+        session = self.db.session
+        row = session.execute(select(bookings).where(bookings.c.id == body["booking"],
+                                                     bookings.c.shift_id == shift["id"])).mappings().first()
+        if row is None:
+            raise NotFound("booking_not_found", "این رزرو در این کشیک پیدا نشد.", "The booking is not on this shift.",
+                           fields={"booking": {"fa": "پیدا نشد.", "en": "Not found."}})
+        if row["status"] != "booked":
+            raise Conflict("not_booked", "این رزرو فعال نیست (لغو شده یا تأیید نشده).",
+                           "This booking is not active (cancelled or never confirmed).")
+        now = utcnow()
+        if now < shift["starts_at"]:
+            raise Conflict("shift_not_started",
+                           f"حضور و غیاب از آغاز کشیک ({domain.jalali_moment_fa(shift['starts_at'])}) ثبت می‌شود.",
+                           "Attendance is recorded from the start of the shift "
+                           f"({domain.jalali_moment(shift['starts_at'])}).")
+        done = session.execute(update(bookings).where(bookings.c.id == row["id"], bookings.c.present.is_(None))
+                               .values(present=body["present"], attendance_at=now)).rowcount
+        if done != 1:
+            recorded = session.execute(select(bookings.c.present).where(bookings.c.id == row["id"])).scalar()
+            if recorded != body["present"]:
+                raise Conflict("attendance_recorded", "حضور و غیاب این رزرو پیش‌تر به گونه‌ای دیگر ثبت شده است.",
+                               "Attendance of this booking was already recorded otherwise.")
+            member = self._member(row["member_id"])
+            return {"booking": row["id"], "present": recorded, "absences": member["absences"] if member else 0}
+        member = self._member_for_update(row["member_id"], row["province"])
+        absences = member["absences"]
+        if not body["present"]:
+            absences += 1
+            session.execute(update(members).where(members.c.id == member["id"]).values(
+                absences=members.c.absences + 1, updated_at=now))
+            province = member["province"] or row["province"]
+            self.db.publish(events.AbsenceRecorded, {
+                "booking_id": row["id"], "shift_id": shift["id"], "member_id": member["id"],
+                "starts_at": shift["starts_at"], "absences": absences}, province=province)
+            if domain.flags_review(absences):
+                code, fa, en = domain.review_reason(absences)
+                self.db.publish(events.MemberFlaggedForReview, {
+                    "member_id": member["id"], "reason_code": code, "reason": fa, "reason_en": en,
+                    "absences": absences, "shift_id": shift["id"]}, province=province)
+        return {"booking": row["id"], "present": body["present"], "absences": absences}
+
+    @timer(interval=60)
+    def send_reminders(self):
+        """ShiftReminderDue for each booked place whose shift starts within the reminder window (a day)."""
+        now = utcnow()
+        hours = self._setting("SHRINE_REMINDER_HOURS", domain.DEFAULT_REMINDER_HOURS)
+        session = self.db.session
+        due = session.execute(select(bookings, shifts.c.post).join(shifts, shifts.c.id == bookings.c.shift_id).where(
+            bookings.c.status == "booked", bookings.c.reminded_at.is_(None), bookings.c.starts_at > now,
+            bookings.c.starts_at <= now + dt.timedelta(hours=hours)).limit(1000)).mappings().all()
+        sent = []
+        for row in due:
+            done = session.execute(update(bookings).where(bookings.c.id == row["id"], bookings.c.reminded_at.is_(None))
+                                   .values(reminded_at=now)).rowcount
+            if done != 1:
+                continue
+            self.db.publish(events.ShiftReminderDue, {
+                "booking_id": row["id"], "shift_id": row["shift_id"], "member_id": row["member_id"],
+                "post": row["post"], "starts_at": row["starts_at"],
+                "starts_at_jalali": domain.jalali_moment(row["starts_at"])}, province=row["province"])
+            sent.append(row["id"])
+        self.db.commit()
+        return sent
+
+    # -- the member's part of GET /me
+    @rpc(expected_exceptions=EXPECTED)
+    def me_part(self, actor):
+        if actor.get("role") != "member":
+            return None
+        session = self.db.session
+        member = self._member(actor["id"])
+        now = utcnow()
+        upcoming = session.execute(select(bookings).where(
+            bookings.c.member_id == actor["id"], bookings.c.status.in_(domain.HOLDING), bookings.c.ends_at > now)
+            .order_by(bookings.c.starts_at).limit(5)).mappings().all()
+        waiting = session.execute(select(waitlist).where(waitlist.c.member_id == actor["id"],
+                                                         waitlist.c.status == "waiting")
+                                  .order_by(waitlist.c.created_at).limit(20)).mappings().all()
+        by_id = self._shifts_by_id({r["shift_id"] for r in upcoming})
+        entries = [dict(w, position=self._position(dict(w))) for w in waiting]
+        self.db.rollback()
+        return schemas.ShrineMePart().dump({
+            "eligibility": _eligibility_out(member),
+            "next_shifts": [_booking_out(r, by_id.get(r["shift_id"])) for r in upcoming],
+            "waitlist": entries})
+
+
+class _Full(Exception):
+    """The conditional update found no place left (rolls the savepoint back)."""
+
+
+def _idempotency_key(value):
+    if value is None or value == "":
+        return None
+    value = str(value).strip()
+    if not value or len(value) > 64 or not value.isprintable() or not value.isascii():
+        raise Invalid("invalid_idempotency_key", "کلید یکتایی (Idempotency-Key) معتبر نیست (حداکثر ۶۴ نویسه).",
+                      "The Idempotency-Key is not valid (at most 64 printable ASCII characters).")
+    return value
+
+
+def _moment(value):
+    if not value:
+        return utcnow()
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return utcnow()
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _status_filter(stmt, status):
+    if status == "holding":
+        return stmt.where(bookings.c.status.in_(domain.HOLDING))
+    if status:
+        return stmt.where(bookings.c.status == status)
+    return stmt
+
+
+def _eligibility_out(member):
+    verdict = domain.eligibility(member)
+    return {"eligible": verdict.eligible, "code": verdict.code, "reason": verdict.fa, "reason_en": verdict.en,
+            "since": member.get("eligible_since") if member and verdict.eligible else None,
+            "gender": member.get("gender") if member else None,
+            "absences": member.get("absences", 0) if member else 0}
+
+
+def _shift_out(row, now):
+    out = dict(row)
+    out["remaining"] = max(0, row["capacity"] - row["booked"])
+    out["starts_at_jalali"] = domain.jalali_moment(row["starts_at"])
+    out["ends_at_jalali"] = domain.jalali_moment(row["ends_at"])
+    out["opens_at_jalali"] = domain.jalali_moment(row["opens_at"]) if row["opens_at"] else None
+    out["phase"] = domain.phase(row, now)
+    return out
+
+
+def _booking_out(row, shift=None):
+    out = dict(row)
+    out["starts_at_jalali"] = domain.jalali_moment(row["starts_at"])
+    out["confirm_by_jalali"] = domain.jalali_moment(row["confirm_by"]) if row["confirm_by"] else None
+    if shift is not None:
+        out["post"] = shift["post"]
+        deadline = domain.cancel_deadline(shift["starts_at"], shift["cancel_cutoff_hours"])
+        out["cancel_deadline"] = deadline
+        out["cancel_deadline_jalali"] = domain.jalali_moment(deadline)
+    return out
+

@@ -1,0 +1,137 @@
+"""`make bench`: every scenario in one run, on PostgreSQL, each beside the null path of the same run.
+
+    python -m bench [--seconds 8] [--concurrency 16] [--only null,applications,login]
+
+Starts the system as processes (one per service, plus the gateway) on fresh PostgreSQL databases and a fresh
+RabbitMQ vhost, drives it over HTTP with concurrent keep-alive clients, prints a table and writes
+var/bench/last.json. Record what you quote in docs/benchmarks.md.
+"""
+import eventlet
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bench import load  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import launch  # noqa: E402
+
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres")
+AREAS = ("foundation", "story", "shrine", "desk")
+
+
+class Context:
+    """What a scenario module gets: the running system and the tools to drive it."""
+
+    def __init__(self, base, env, args):
+        self.base = base
+        self.env = env
+        self.args = args
+        self.jwt_secret = env["JWT_SECRET"]
+        self.results = []
+        self.null = None
+        self.notes = []
+        self.extra = {}
+
+    def client(self):
+        return load.Client(self.base)
+
+    def run(self, name, request, concurrency=None, duration=None, total=None, expect=(200, 201)):
+        result = load.run(name, self.base, request, concurrency or self.args.concurrency,
+                          duration=duration if duration is not None or total is not None else self.args.seconds,
+                          total=total, expect=expect)
+        self.results.append(result)
+        print("  " + json.dumps(result.row(self.null), ensure_ascii=False), flush=True)
+        return result
+
+    def publish_event(self, service, event_type, envelope):
+        from nameko.standalone.events import event_dispatcher
+        event_dispatcher({"AMQP_URI": self.env["AMQP_URI"], "serializer": "json"})(service, event_type, envelope)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each scenario")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--only", default="", help="comma-separated areas: " + ",".join(AREAS))
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    args = parser.parse_args()
+
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"khademyar-bench-{tag}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                   capture_output=True)
+    port = int(os.environ.get("BENCH_PORT", "8100"))
+    env = dict(os.environ, AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+               WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+               DATABASE_URL=PG.rsplit("/", 1)[0] + f"/kb_{tag}_{{service}}",
+               JWT_SECRET="bench-" + uuid.uuid4().hex, LOG_LEVEL="WARNING", MAX_WORKERS="64", DB_POOL_SIZE="20",
+               KHADEMYAR_ADMIN_NATIONAL_ID="0000000019", KHADEMYAR_ADMIN_PASSWORD="bench-admin-password")
+    log_dir = os.path.join(ROOT, "var", "bench", "log")
+    procs = launch.start(env, log_dir=log_dir, metrics_base=9201)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        problem = launch.wait_ready(base, procs)
+        if problem:
+            sys.exit(problem)
+        ctx = Context(base, env, args)
+        print(f"system up on PostgreSQL; {args.concurrency} clients, {args.seconds:.0f} s a scenario", flush=True)
+        wanted = [a for a in (args.only.split(",") if args.only else AREAS) if a]
+        for area in wanted:
+            try:
+                module = importlib.import_module(f"bench.{area}")
+            except ModuleNotFoundError:
+                print(f"(no bench/{area}.py yet)")
+                continue
+            print(f"[{area}]", flush=True)
+            module.scenarios(ctx)
+        out = os.path.join(ROOT, "var", "bench", "last.json")
+        with open(out, "w") as f:
+            json.dump({"when": time.strftime("%Y-%m-%d %H:%M:%S"), "concurrency": args.concurrency,
+                       "seconds": args.seconds, "results": [r.row(ctx.null) for r in ctx.results],
+                       "extra": ctx.extra, "notes": ctx.notes}, f, ensure_ascii=False, indent=2)
+        print_table(ctx)
+        print(f"\nwritten to {os.path.relpath(out, ROOT)}")
+    finally:
+        launch.stop(procs)
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+        if not args.keep:
+            drop_databases(tag)
+
+
+def print_table(ctx):
+    print("\n| scenario | requests | ok/s | p50 ms | p99 ms | ratio to null |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in ctx.results:
+        row = r.row(ctx.null)
+        print(f"| {row['scenario']} | {row['requests']} | {row['rps']} | {row['p50_ms']} | {row['p99_ms']} | "
+              f"{row['ratio_to_null']} |")
+    for key, value in ctx.extra.items():
+        print(f"{key}: {value}")
+    for note in ctx.notes:
+        print(note)
+
+
+def drop_databases(tag):
+    engine = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for name in conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                 {"p": f"kb_{tag}_%"}).scalars():
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

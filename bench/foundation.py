@@ -1,0 +1,69 @@
+"""The foundation's scenarios: the null path, applying, logging in, and raw Argon2id beside login."""
+import time
+
+from eventlet import patcher
+
+from kit.persian import make_national_id
+
+real_threading = patcher.original("threading")
+
+
+def scenarios(ctx):
+    c = ctx.client()
+    status, body = c.call("POST", "/api/v1/auth/login",
+                          {"national_id": ctx.env["KHADEMYAR_ADMIN_NATIONAL_ID"],
+                           "password": ctx.env["KHADEMYAR_ADMIN_PASSWORD"]})
+    assert status == 200, (status, body)
+    admin = body["access_token"]
+    ctx.admin = admin
+
+    ctx.null = ctx.run("null path: GET /ping (auth, 1 RPC, no DB)",
+                       lambda cl, i: cl.call("GET", "/api/v1/ping", token=admin)[0])
+
+    seed = int(time.time()) % 10**6 * 1000
+
+    def apply(cl, i):
+        return cl.call("POST", "/api/v1/applications", {
+            "national_id": make_national_id(seed + i), "first_name": "مریم", "last_name": "احمدی",
+            "father_name": "حسن", "gender": "female", "birth_date": "1372/02/10", "mobile": "09151234567",
+            "education": "bachelor", "province": "9", "county": "916", "address": "مشهد، بلوار وکیل‌آباد، پلاک ۳"})[0]
+
+    ctx.run("POST /applications", apply)
+
+    # accounts to log in with (each creation hashes once; done before the clock starts)
+    accounts = []
+    for i in range(40):
+        nid = make_national_id(seed + 900000 + i)
+        s, b = c.call("POST", "/api/v1/staff", {"national_id": nid, "first_name": "کارشناس", "last_name": "میز",
+                                                "mobile": "09150000000", "role": "desk_officer", "province": "9"},
+                      token=admin)
+        assert s == 201, (s, b)
+        accounts.append((nid, b["initial_password"]))
+
+    login = ctx.run("POST /auth/login (Argon2id)", lambda cl, i: cl.call(
+        "POST", "/api/v1/auth/login", {"national_id": accounts[i % len(accounts)][0],
+                                       "password": accounts[i % len(accounts)][1]})[0])
+    raw = raw_argon2(seconds=min(ctx.args.seconds, 6))
+    ctx.extra["raw_argon2id_verifications_per_s (2 OS threads, same hasher)"] = round(raw, 1)
+    ctx.extra["login_ratio_to_raw_argon2id"] = round(login.rps / raw, 2) if raw else None
+
+
+def raw_argon2(seconds=5.0, threads=2):
+    """Argon2id verifications per second on this machine: the ceiling for login."""
+    from services.membership.passwords import _hasher
+    digest = _hasher.hash("benchmark-password")
+    counts = [0] * threads
+    stop = time.perf_counter() + seconds
+
+    def work(k):
+        while time.perf_counter() < stop:
+            _hasher.verify(digest, "benchmark-password")
+            counts[k] += 1
+
+    started = time.perf_counter()
+    workers = [real_threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sum(counts) / (time.perf_counter() - started)

@@ -1,0 +1,333 @@
+"""The booking storm (کشیک): many members booking few shift places at once, through the HTTP API only.
+
+``run(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, attempts_per_member, concurrency)``
+drives it against a running system and returns ``{attempts, accepted, rejected, accepted_per_s,
+rejected_per_s, p50_ms, p99_ms, violations, ...}``; ``violations`` lists every broken invariant found by
+comparing each client's answer with what the API reports afterwards (empty when all is well).
+
+Members are synthetic: ``MemberActivated`` and ``ReportApproved`` are published for fresh ids through
+``publish_event(service, event_type, envelope)`` (given by the caller), and their tokens are minted with the
+JWT secret, so no password hashing slows the set-up.  A shrine-office token is minted the same way.
+"""
+import datetime as dt
+import random
+import time
+import uuid
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from gateway import auth
+
+API = "/api/v1"
+HOLDING = ("booked", "offered")
+
+
+# -- set-up: tokens, synthetic members, shifts
+def mint(jwt_secret, member_id, role="member", province="9", ttl=7200):
+    claims = {"id": member_id, "role": role, "province": province, "county": None, "field": None, "center": None,
+              "unit": None, "must_change_password": False}
+    return auth.issue(claims, jwt_secret, ttl)
+
+
+def envelope(event_type, payload, province="9"):
+    return {"event_id": uuid.uuid4().hex, "event_type": event_type, "version": 1,
+            "occurred_at": dt.datetime.now(dt.timezone.utc).isoformat(), "province": province,
+            "correlation_id": None, "payload": payload}
+
+
+class Client:
+    """An HTTP client with a connection pool as large as the storm's concurrency."""
+
+    def __init__(self, base_url, pool=10, timeout=60):
+        self.base = base_url.rstrip("/")
+        self.timeout = timeout
+        self.http = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, pool))
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+
+    def call(self, method, path, token=None, json=None, headers=None):
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        r = self.http.request(method, self.base + API + path, json=json, headers=h, timeout=self.timeout)
+        try:
+            body = r.json()
+        except ValueError:
+            body = None
+        return r.status_code, body
+
+
+def approve_report(publish_event, member_id, province="9"):
+    """What reporting publishes when a supervisor approves a member's report (the eligibility trigger)."""
+    publish_event("reporting", "ReportApproved", envelope("ReportApproved", {
+        "report_id": uuid.uuid4().hex, "member_id": member_id, "reservation_id": uuid.uuid4().hex,
+        "offer_id": uuid.uuid4().hex, "performed_on": dt.date.today().isoformat(), "hours": 2,
+        "first_for_member": True}, province))
+
+
+def make_members(base_url, jwt_secret, publish_event, n, province="9", gender="female", education="bachelor",
+                 eligible=True, timeout=60, concurrency=20, client=None):
+    """``n`` synthetic members known to the shrine service; eligible ones are waited for until they are."""
+    client = client or Client(base_url, concurrency)
+    people = []
+    for _ in range(n):
+        member_id = uuid.uuid4().hex
+        publish_event("membership", "MemberActivated", envelope("MemberActivated", {
+            "member_id": member_id, "national_id": "0000000000", "first_name": "خادمیار", "last_name": "آزمون",
+            "gender": gender, "education": education, "county": "", "mobile": "09120000000"}, province))
+        if eligible:
+            approve_report(publish_event, member_id, province)
+        people.append({"id": member_id, "token": mint(jwt_secret, member_id, province=province), "gender": gender,
+                       "education": education, "province": province})
+    expected = "eligible" if eligible and education != "below_diploma" else (
+        "below_diploma" if education == "below_diploma" else None)
+    if expected:
+        wait_for_eligibility(client, people, expected, timeout, concurrency)
+    return people
+
+
+def wait_for_eligibility(client, people, code, timeout=60, concurrency=20):
+    deadline = time.time() + timeout
+
+    def wait(person):
+        while time.time() < deadline:
+            status, body = client.call("GET", "/shrine/eligibility", person["token"])
+            if status == 200 and body["code"] == code:
+                return True
+            time.sleep(0.1)
+        return False
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(people)))) as pool:
+        late = [p["id"] for p, ok in zip(people, pool.map(wait, people), strict=True) if not ok]
+    if late:
+        raise TimeoutError(f"{len(late)} members not {code} after {timeout}s (events not consumed?)")
+
+
+def layout(n_shifts, capacity, start=None, opens_at=None):
+    """Two-hour shifts every ninety minutes: each overlaps its neighbours, not the ones beyond."""
+    start = start or (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30, minutes=random.randrange(0, 10000)))
+    start = start.replace(second=0, microsecond=0)
+    shifts = []
+    for i in range(n_shifts):
+        begins = start + dt.timedelta(minutes=90 * i)
+        shift = {"starts_at": begins.isoformat(), "ends_at": (begins + dt.timedelta(hours=2)).isoformat(),
+                 "post": f"رواق امام خمینی، درب {i + 1}", "capacity": capacity}
+        if opens_at is not None:
+            shift["opens_at"] = opens_at.isoformat()
+        shifts.append(shift)
+    return shifts
+
+
+def publish_shifts(client, office_token, shifts):
+    ids = []
+    for i in range(0, len(shifts), 500):
+        status, body = client.call("POST", "/shrine/shifts", office_token, {"shifts": shifts[i:i + 500]})
+        if status != 201:
+            raise RuntimeError(f"publishing shifts failed: {status} {body}")
+        ids += body["ids"]
+    return ids
+
+
+# -- the storm
+def fire(client, tasks, concurrency):
+    """Send every (member, shift) attempt from ``concurrency`` concurrent clients; answers with latencies."""
+    def one(task):
+        member, shift_id, key = task
+        started = time.perf_counter()
+        try:
+            status, body = client.call("POST", f"/shrine/shifts/{shift_id}/bookings", member["token"],
+                                       headers={"Idempotency-Key": key})
+        except requests.RequestException as exc:
+            status, body = 0, {"code": type(exc).__name__}
+        return {"member": member["id"], "token": member["token"], "shift": shift_id, "key": key, "status": status,
+                "body": body or {}, "ms": (time.perf_counter() - started) * 1000}
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return list(pool.map(one, tasks))
+
+
+def storm(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, attempts_per_member, concurrency,
+          province="9", rng=None, fair=False, members=None, retries=0):
+    """Set up members and shifts, fire the storm; the raw material of ``run`` and of the tests' checkers.
+
+    ``fair=True`` opens the shifts now, so every attempt lands in the fair-opening window (202); ``retries``
+    sends each attempt that many extra times, concurrently, with the same Idempotency-Key.
+    """
+    rng = rng or random.Random()
+    client = Client(base_url, concurrency)
+    office = mint(jwt_secret, "bench-office-" + uuid.uuid4().hex[:8], role="shrine_office", province=province)
+    people = members or make_members(base_url, jwt_secret, publish_event, n_members, province=province,
+                                     concurrency=concurrency, client=client)
+    opens_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1) if fair else None
+    shift_ids = publish_shifts(client, office, layout(n_shifts, capacity, opens_at=opens_at))
+    tasks = []
+    for person in people:
+        for shift_id in rng.sample(shift_ids, min(attempts_per_member, len(shift_ids))):
+            key = uuid.uuid4().hex
+            tasks += [(person, shift_id, key)] * (1 + retries)
+    rng.shuffle(tasks)
+    started = time.perf_counter()
+    results = fire(client, tasks, concurrency)
+    elapsed = time.perf_counter() - started
+    return {"client": client, "office": office, "members": people, "shift_ids": shift_ids, "results": results,
+            "elapsed": elapsed}
+
+
+def collect(client, office, shift_ids):
+    """What the API says afterwards: each shift, and its bookings that hold a place."""
+    shifts, roster = {}, {}
+    for shift_id in shift_ids:
+        status, body = client.call("GET", f"/shrine/shifts/{shift_id}", office)
+        if status != 200:
+            raise RuntimeError(f"reading shift {shift_id}: {status} {body}")
+        shifts[shift_id] = body
+        items, cursor = [], None
+        while True:
+            path = f"/shrine/shifts/{shift_id}/bookings?status=holding&limit=1000"
+            path += f"&cursor={cursor}" if cursor else ""
+            status, body = client.call("GET", path, office)
+            if status != 200:
+                raise RuntimeError(f"reading roster of {shift_id}: {status} {body}")
+            items += body["items"]
+            cursor = body["next"]
+            if not cursor:
+                break
+        roster[shift_id] = items
+    return shifts, roster
+
+
+def _parse(moment):
+    return dt.datetime.fromisoformat(moment)
+
+
+def check(results, shifts, roster, outcomes=None):
+    """Every invariant of the storm, client answers against the final state; a list of violations.
+
+    ``outcomes`` maps attempt ids to their decided outcome (fair-opening attempts that answered 202).
+    """
+    violations = []
+    window = {sid: (_parse(s["starts_at"]), _parse(s["ends_at"])) for sid, s in shifts.items()}
+    holding = {}
+    held_by = defaultdict(list)
+    for shift_id, items in roster.items():
+        cap = shifts[shift_id]["capacity"]
+        if len(items) > cap:
+            violations.append(f"shift {shift_id} holds {len(items)} bookings over its capacity {cap}")
+        if shifts[shift_id]["booked"] != len(items):
+            violations.append(f"shift {shift_id} counter says {shifts[shift_id]['booked']}, roster {len(items)}")
+        seen = Counter(b["member_id"] for b in items)
+        for member_id, times in seen.items():
+            if times > 1:
+                violations.append(f"member {member_id} holds shift {shift_id} {times} times")
+        for b in items:
+            holding[b["id"]] = b
+            held_by[b["member_id"]].append(shift_id)
+    for member_id, held in held_by.items():
+        for i, a in enumerate(held):
+            for b in held[i + 1:]:
+                if a != b and window[a][0] < window[b][1] and window[b][0] < window[a][1]:
+                    violations.append(f"member {member_id} holds overlapping shifts {a} and {b}")
+    answered = {}
+    for r in results:
+        body, status = r["body"], r["status"]
+        booking_id = None
+        if status == 201:
+            booking_id = body.get("id")
+        elif status == 202 and outcomes is not None:
+            decided = outcomes.get(body.get("attempt"))
+            if decided is None or decided["status"] == "pending":
+                violations.append(f"attempt {body.get('attempt')} still undecided after the draw")
+                continue
+            if decided["status"] == "granted":
+                booking_id = decided["booking_id"]
+            else:
+                status, body = 409, {"code": decided["outcome"]}
+        if booking_id:
+            b = holding.get(booking_id)
+            if b is None:
+                violations.append(f"accepted booking {booking_id} of {r['member']} on {r['shift']} is missing")
+            elif b["member_id"] != r["member"] or b["shift_id"] != r["shift"]:
+                violations.append(f"accepted booking {booking_id} belongs to another member or shift")
+            previous = answered.setdefault(r["key"], booking_id)
+            if previous != booking_id:
+                violations.append(f"Idempotency-Key {r['key']} answered two bookings {previous}, {booking_id}")
+        elif status == 409:
+            code = body.get("code")
+            mine = held_by.get(r["member"], [])
+            if code == "full":
+                if len(roster[r["shift"]]) < shifts[r["shift"]]["capacity"]:
+                    violations.append(f"409 full on {r['shift']} for {r['member']} but the shift has room")
+            elif code == "overlap":
+                s, e = window[r["shift"]]
+                if not any(o != r["shift"] and window[o][0] < e and s < window[o][1] for o in mine):
+                    violations.append(f"409 overlap for {r['member']} on {r['shift']} without an overlapping shift")
+            elif code == "already_booked":
+                if r["shift"] not in mine:
+                    violations.append(f"409 already_booked for {r['member']} on {r['shift']} not held")
+            else:
+                violations.append(f"unexpected 409 {code} for {r['member']} on {r['shift']}")
+        elif status not in (202, 429):
+            violations.append(f"attempt of {r['member']} on {r['shift']} answered {status} {body.get('code')}")
+    accepted_ids = {v for v in answered.values()}
+    for booking_id, b in holding.items():
+        if booking_id not in accepted_ids:
+            violations.append(f"booking {booking_id} of {b['member_id']} on {b['shift_id']} was never accepted")
+    return violations
+
+
+def attempt_outcomes(client, results, timeout=60):
+    """The decided outcome of every attempt that answered 202, read by its member once the draw has run."""
+    tokens = {r["body"]["attempt"]: r["token"] for r in results if r["status"] == 202}
+    out = {}
+    deadline = time.time() + timeout
+    for attempt_id, token in tokens.items():
+        while True:
+            status, body = client.call("GET", f"/shrine/attempts/{attempt_id}", token)
+            if status == 200 and (body["status"] != "pending" or time.time() > deadline):
+                out[attempt_id] = body
+                break
+            if status != 200 and time.time() > deadline:
+                break
+            time.sleep(0.2)
+    return out
+
+
+def percentile(values, q):
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, int(round(q / 100 * (len(ordered) - 1)))))
+    return ordered[k]
+
+
+def summarise(done, violations):
+    results, elapsed = done["results"], done["elapsed"]
+    statuses = Counter(r["status"] for r in results)
+    accepted = statuses.get(201, 0) + statuses.get(202, 0)
+    rejected = statuses.get(409, 0)
+    latencies = [r["ms"] for r in results]
+    return {
+        "attempts": len(results), "accepted": accepted, "rejected": rejected,
+        "errors": len(results) - accepted - rejected,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "seconds": round(elapsed, 3),
+        "accepted_per_s": round(accepted / elapsed, 1) if elapsed else 0.0,
+        "rejected_per_s": round(rejected / elapsed, 1) if elapsed else 0.0,
+        "attempts_per_s": round(len(results) / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(percentile(latencies, 99), 1),
+        "violations": violations,
+    }
+
+
+def run(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, attempts_per_member, concurrency,
+        province="9", seed=None):
+    """The storm, checked: the figures of ``make bench`` and every invariant violation found (none, we hope)."""
+    done = storm(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, attempts_per_member,
+                 concurrency, province=province, rng=random.Random(seed))
+    shifts, roster = collect(done["client"], done["office"], done["shift_ids"])
+    return summarise(done, check(done["results"], shifts, roster))
+
