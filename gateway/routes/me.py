@@ -20,10 +20,12 @@ class MeRoutes:
     def me(self, request):
         """The profile must answer; any other part that cannot is left out and named in ``unavailable``."""
         actor = request.actor
-        replies = [(key, getattr(getattr(self, proxy), method).call_async(actor)) for key, proxy, method in ME_PARTS]
+        replies = [(key, self._ask(proxy, method, actor)) for key, proxy, method in ME_PARTS]
         out, unavailable = {}, []
         for key, reply in replies:
             try:
+                if isinstance(reply, Exception):
+                    raise reply
                 out[key] = reply.result()
             except UnknownService:
                 if key == "profile":
@@ -33,3 +35,9 @@ class MeRoutes:
         if unavailable:
             out["unavailable"] = unavailable
         return out
+
+    def _ask(self, proxy, method, actor):
+        try:
+            return getattr(getattr(self, proxy), method).call_async(actor)
+        except UnknownService as exc:  # nobody consumes that service's queue: report it, do not fail /me
+            return exc

@@ -276,8 +276,9 @@ class DeskService(ServiceBase):
         first, after = _jalali_year_bounds(year)
         outside = sorted({d for d in body["dates"] if not first <= d < after})
         if outside:
-            raise _field_error("validation_failed", "برخی تاریخ‌ها در این سال نیستند.", "Some dates are not in this year.",
-                               "dates", "خارج از سال " + str(year) + ": " + "، ".join(to_jalali(d) for d in outside),
+            raise _field_error("validation_failed", "برخی تاریخ‌ها در این سال نیستند.",
+                               "Some dates are not in this year.", "dates",
+                               f"خارج از سال {year}: " + "، ".join(to_jalali(d) for d in outside),
                                f"not in {year}: " + ", ".join(d.isoformat() for d in outside))
         days = sorted(set(body["dates"]))
         session = self.db.session
