@@ -34,7 +34,11 @@ def routes(service_cls=None):
 
 
 def _schema_name(schema):
-    return schema.__name__ if isinstance(schema, type) else type(schema).__name__
+    """``membership.ApplicationIn``: unique across services, and says whose contract it is."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    parts = cls.__module__.split(".")
+    owner = parts[1] if parts[0] == "services" and len(parts) > 2 else parts[0]
+    return f"{owner}.{cls.__qualname__}"
 
 
 @functools.lru_cache(maxsize=1)
