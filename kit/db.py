@@ -178,6 +178,8 @@ class Database(DependencyProvider):
         self.Session = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.relay_interval = float(config.get("OUTBOX_RELAY_INTERVAL", 1.0))
         self.relay_enabled = bool(config.get("OUTBOX_RELAY", True))
+        # after a commit, wait this long so that events committed meanwhile go in the same batch
+        self.relay_coalesce = float(config.get("OUTBOX_RELAY_COALESCE", 0.05))
         self._wake = GreenEvent()
         self._running = False
         self.sessions = {}
@@ -221,6 +223,7 @@ class Database(DependencyProvider):
             self._wake = GreenEvent()
             if not self._running:
                 break
+            eventlet.sleep(self.relay_coalesce)
             try:
                 while self.relay_once(publisher) and self._running:
                     pass

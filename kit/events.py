@@ -21,9 +21,11 @@ import functools
 import logging
 
 import eventlet
-from kombu import Queue
+from amqp.exceptions import ChannelError
+from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
 
 from kit import metrics
 
@@ -111,3 +113,40 @@ def on_event(source_service, event_type, **kwargs):
         return reliable_event_handler(source_service, event_type, **kwargs)(handler)
 
     return decorate
+
+
+class DeadLetterMonitor(DependencyProvider):
+    """Samples the depth of this service's dead-letter queues into a gauge (for alerts)."""
+
+    def __init__(self, interval=15.0):
+        self.interval = interval
+
+    def start(self):
+        queues = [f"{e.queue.name}.dead" for e in self.container.entrypoints if isinstance(e, ReliableEventHandler)]
+        if queues:
+            self.container.spawn_managed_thread(lambda: self._loop(queues), identifier="dead-letter-monitor")
+
+    def _loop(self, queues):
+        while True:
+            try:
+                self.sample(queues)
+            except Exception as exc:  # the broker may be away; try again next time
+                log.warning("could not sample dead-letter queues: %s", exc)
+            eventlet.sleep(self.interval)
+
+    def sample(self, queues):
+        total = 0
+        with Connection(self.container.config["AMQP_URI"]) as conn:
+            for name in queues:
+                channel = conn.channel()
+                try:
+                    total += channel.queue_declare(name, passive=True).message_count
+                except ChannelError:  # not created yet: nothing was dead-lettered
+                    pass
+                finally:
+                    try:
+                        channel.close()
+                    except Exception:
+                        pass
+        metrics.DEAD_LETTER_DEPTH.labels(self.container.service_name).set(total)
+        return total

@@ -2,6 +2,7 @@
 from nameko.rpc import rpc
 from sqlalchemy import text
 
+from kit.events import DeadLetterMonitor
 from kit.metrics import Metrics
 
 
@@ -9,6 +10,7 @@ class ServiceBase:
     """Mixin for a nameko service class; with ``db = Database(...)`` its health checks the database too."""
 
     metrics = Metrics()
+    dead_letters = DeadLetterMonitor()
 
     @rpc
     def health(self):

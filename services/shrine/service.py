@@ -254,7 +254,7 @@ class ShrineService(ServiceBase):
         return schemas.ShiftOut().dump(_shift_out(shift, utcnow()))
 
     def _shift(self, shift_id, lock=False):
-        stmt = select(shifts).where(shifts.c.id == str(shift_id))
+        stmt = select(shifts).where(shifts.c.id == _key(shift_id))
         if lock and self.db.dialect == "postgresql":
             stmt = stmt.with_for_update()
         row = self.db.session.execute(stmt).mappings().first()
@@ -291,7 +291,7 @@ class ShrineService(ServiceBase):
         key = _idempotency_key(idempotency_key)
         for attempt_no in range(4):
             try:
-                return schemas.ShrineBookAnswer().dump(self._book(actor, str(shift_id), key))
+                return schemas.ShrineBookAnswer().dump(self._book(actor, _key(shift_id), key))
             except DBAPIError as exc:
                 self.db.rollback()
                 if not _retryable(exc) or attempt_no == 3:
@@ -519,7 +519,7 @@ class ShrineService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def attempt(self, actor, attempt_id):
-        row = self.db.session.execute(select(attempts).where(attempts.c.id == str(attempt_id))).mappings().first()
+        row = self.db.session.execute(select(attempts).where(attempts.c.id == _key(attempt_id))).mappings().first()
         if row is None or row["member_id"] != actor["id"]:
             self.db.rollback()
             raise NotFound("attempt_not_found", "درخواست رزرو پیدا نشد.", "The booking attempt was not found.")
@@ -569,7 +569,7 @@ class ShrineService(ServiceBase):
         return {"id": booking["id"], "status": "cancelled"}
 
     def _own_booking(self, actor, booking_id):
-        row = self.db.session.execute(select(bookings).where(bookings.c.id == str(booking_id))).mappings().first()
+        row = self.db.session.execute(select(bookings).where(bookings.c.id == _key(booking_id))).mappings().first()
         if row is None or row["member_id"] != actor["id"]:
             raise _booking_not_found()
         return dict(row)
@@ -725,7 +725,7 @@ class ShrineService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     @transactional
     def leave_waitlist(self, actor, entry_id):
-        row = self.db.session.execute(select(waitlist).where(waitlist.c.id == str(entry_id))).mappings().first()
+        row = self.db.session.execute(select(waitlist).where(waitlist.c.id == _key(entry_id))).mappings().first()
         if row is None or row["member_id"] != actor["id"]:
             raise NotFound("waitlist_entry_not_found", "نوبت انتظار پیدا نشد.", "The waiting-list entry was not found.")
         self.db.session.execute(update(waitlist).where(waitlist.c.id == row["id"], waitlist.c.status == "waiting")
@@ -758,7 +758,7 @@ class ShrineService(ServiceBase):
         body = load(schemas.ShrineAttendanceIn(), data)
         shift = self._visible_shift(actor, shift_id)
         session = self.db.session
-        row = session.execute(select(bookings).where(bookings.c.id == body["booking"],
+        row = session.execute(select(bookings).where(bookings.c.id == _key(body["booking"]),
                                                      bookings.c.shift_id == shift["id"])).mappings().first()
         if row is None:
             raise NotFound("booking_not_found", "این رزرو در این کشیک پیدا نشد.", "The booking is not on this shift.",
@@ -842,6 +842,13 @@ class ShrineService(ServiceBase):
             "eligibility": _eligibility_out(member),
             "next_shifts": [_booking_out(r, by_id.get(r["shift_id"])) for r in upcoming],
             "waitlist": entries})
+
+
+def _key(value):
+    """An id from a path or body: ours are 32 hex characters; anything else matches nothing (and never reaches
+    the database driver, which refuses some characters outright)."""
+    value = str(value)
+    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else "-"
 
 
 class _Full(Exception):

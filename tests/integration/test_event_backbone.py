@@ -7,7 +7,7 @@ from nameko.runners import ServiceRunner
 from sqlalchemy import Column, Integer, String, Table, select
 
 from kit.db import Database, make_metadata
-from kit.events import on_event
+from kit.events import DeadLetterMonitor, on_event
 
 probe_metadata = make_metadata()
 seen = Table("seen", probe_metadata, Column("member_id", String(32), primary_key=True),
@@ -20,6 +20,7 @@ class Probe:
 
     name = "probe"
     db = Database(probe_metadata)
+    dead_letters = DeadLetterMonitor(interval=0.5)
 
     @on_event("membership", "MemberActivated")
     def activated(self, envelope):
@@ -113,6 +114,7 @@ def test_handler_that_keeps_failing_is_dead_lettered(system, flows, office, prob
     member = flows.member(office["9"])
     wait_for(lambda: metrics.EVENTS_DEAD.labels("probe", "MemberActivated")._value.get() == before + 1, timeout=60)
     assert times_seen(probe, member["id"]) is None
+    wait_for(lambda: metrics.DEAD_LETTER_DEPTH.labels("probe")._value.get() >= 1)
     with Connection(system.config["AMQP_URI"]) as conn:
         queue = conn.SimpleQueue("evt-membership-MemberActivated--probe.activated.dead")
         message = queue.get(timeout=5)
