@@ -8,6 +8,12 @@ import os
 
 from alembic import command
 from alembic.config import Config
+from eventlet.semaphore import Semaphore
+
+# Alembic's `context` and `op` are module-level proxies: one migration run per process at a time, or two
+# services starting together in one process (the tests) corrupt each other's. A green semaphore, not a
+# threading lock, so a waiting service yields instead of blocking the process.
+_ALEMBIC = Semaphore(1)
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "alembic_template")
 
@@ -25,7 +31,7 @@ def upgrade(engine, script_location, metadata=None):
         metadata.create_all(engine)
         return
     cfg = alembic_config(script_location)
-    with engine.begin() as conn:
+    with _ALEMBIC, engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
         cfg.attributes["connection"] = conn
