@@ -94,6 +94,9 @@ def test_eligibility_is_built_from_events(system, api, flows, office, publish):
     eventlet.sleep(0.5)
     assert len(outbox(system, "ShrineEligibilityGranted", member_id=member["id"])) == 1
     assert api.get("/shrine/eligibility", token=office["9"]).status == 403
+    me = api.get("/me", token=member["token"])
+    assert me.status == 200 and me.json["shrine"]["eligibility"]["code"] == "eligible", me
+    assert me.json["shrine"]["next_shifts"] == [] and me.json["profile"]["id"] == member["id"]
 
 
 def test_below_diploma_never_becomes_eligible(api, flows, system, publish):
