@@ -331,3 +331,21 @@ def run(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, atte
     shifts, roster = collect(done["client"], done["office"], done["shift_ids"])
     return summarise(done, check(done["results"], shifts, roster))
 
+
+
+def scenarios(ctx):
+    """``make bench`` (bench/__main__.py): the storm of a week's opening on the running system, checked.
+
+    ``BENCH_SHRINE_MEMBERS`` (default 1000) members, one shift of capacity 10 per 25 members, three attempts
+    each: about four attempts for every place.
+    """
+    import json
+    import os
+
+    n = int(os.environ.get("BENCH_SHRINE_MEMBERS", "1000"))
+    figures = run(ctx.base, ctx.jwt_secret, ctx.publish_event, n_members=n, n_shifts=max(1, n // 25), capacity=10,
+                  attempts_per_member=3, concurrency=max(ctx.args.concurrency, 32))
+    violations = figures.pop("violations")
+    ctx.extra["shrine_storm"] = dict(figures, violations=len(violations))
+    ctx.notes += [f"shrine storm violation: {v}" for v in violations[:20]]
+    print("  " + json.dumps(ctx.extra["shrine_storm"], ensure_ascii=False), flush=True)

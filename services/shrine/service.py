@@ -5,6 +5,7 @@ status events); no RPC leaves this service.  The booking invariants are the data
 migration); the Python checks before them only give the clearer answer.
 """
 import datetime as dt
+import functools
 import logging
 import os
 import time
@@ -89,8 +90,22 @@ def _gender_error(shift_gender):
     return Forbidden("gender_restricted", f"این کشیک ویژه {who_fa} است.", f"This shift is for {who_en} only.")
 
 
-def _retryable(exc):
-    return getattr(getattr(exc, "orig", None), "pgcode", None) in RETRYABLE
+def retry_deadlocks(method):
+    """PostgreSQL ends a transaction caught in a (rare) deadlock or serialization failure: run it again."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        for attempt_no in range(4):
+            try:
+                return method(self, *args, **kwargs)
+            except DBAPIError as exc:
+                self.db.rollback()
+                code = getattr(getattr(exc, "orig", None), "pgcode", None)
+                if code not in RETRYABLE or attempt_no == 3:
+                    raise
+                log.warning("%s retried after database error %s", method.__name__, code)
+
+    return wrapper
 
 
 class ShrineService(ServiceBase):
@@ -286,17 +301,11 @@ class ShrineService(ServiceBase):
     # ------------------------------------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     @transactional
+    @retry_deadlocks
     def book(self, actor, shift_id, idempotency_key=None):
         """Book a place: {id, status: booked} (201) or, in the fair-opening window, {attempt, status: pending}."""
         key = _idempotency_key(idempotency_key)
-        for attempt_no in range(4):
-            try:
-                return schemas.ShrineBookAnswer().dump(self._book(actor, _key(shift_id), key))
-            except DBAPIError as exc:
-                self.db.rollback()
-                if not _retryable(exc) or attempt_no == 3:
-                    raise
-                log.info("booking retried after %s", getattr(exc.orig, "pgcode", exc))
+        return schemas.ShrineBookAnswer().dump(self._book(actor, _key(shift_id), key))
 
     def _book(self, actor, shift_id, key):
         member_id = actor["id"]
@@ -544,6 +553,7 @@ class ShrineService(ServiceBase):
     # ------------------------------------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     @transactional
+    @retry_deadlocks
     def cancel(self, actor, booking_id):
         booking = self._own_booking(actor, booking_id)
         if booking["status"] not in domain.HOLDING:
@@ -634,6 +644,7 @@ class ShrineService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     @transactional
+    @retry_deadlocks
     def confirm(self, actor, booking_id):
         """A member promoted from the waiting list takes the offered place."""
         booking = self._own_booking(actor, booking_id)
@@ -676,6 +687,7 @@ class ShrineService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     @transactional
+    @retry_deadlocks
     def join_waitlist(self, actor, shift_id):
         session = self.db.session
         shift = self._shift(shift_id)
@@ -754,6 +766,7 @@ class ShrineService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     @transactional
+    @retry_deadlocks
     def record_attendance(self, actor, shift_id, data):
         body = load(schemas.ShrineAttendanceIn(), data)
         shift = self._visible_shift(actor, shift_id)

@@ -129,6 +129,27 @@ def test_suspension_cancels_future_bookings_and_reinstatement_restores_eligibili
     wait_for(lambda: api.get("/shrine/eligibility", token=m["token"]).json["code"] == "deactivated")
 
 
+def test_events_in_any_order(system, api, flows, shrine_office, publish):
+    """ReportApproved before MemberActivated: eligible at once; a late below_diploma takes it back."""
+    member_id = uuid.uuid4().hex
+    token = bench_token(system, member_id)
+    approve_report(publish, member_id)
+    wait_for(lambda: api.get("/shrine/eligibility", token=token).json["eligible"])
+    [shift_id] = make_shifts(api, shrine_office["9"], (0, 2))
+    booking = book(api, {"token": token}, shift_id).json["id"]  # gender unknown: an open shift is fine
+    publish("membership", "MemberActivated", envelope("MemberActivated", {
+        "member_id": member_id, "national_id": "0000000000", "first_name": "الف", "last_name": "ب",
+        "gender": "male", "education": "below_diploma", "county": "", "mobile": "09120000000"}))
+    wait_for(lambda: api.get("/shrine/eligibility", token=token).json["code"] == "below_diploma")
+    assert outbox(system, "ShiftCancelled", booking_id=booking, reason="ineligible")
+    assert api.get(f"/shrine/shifts/{shift_id}", token=token).json["remaining"] == 3
+
+
+def bench_token(system, member_id):
+    from bench.shrine import mint
+    return mint(system.config["JWT_SECRET"], member_id)
+
+
 # -- shifts
 def test_publish_and_list_shifts(api, flows, system, shrine_office):
     token = shrine_office["9"]
