@@ -351,7 +351,7 @@ class ShrineService(ServiceBase):
             if prior is None:
                 raise
             return self._replay(prior, shift["id"])
-        outcome, booking_id = self._grant(member, shift, "direct", now)
+        outcome, booking_id = self._grant(member, shift, "direct", now, attempt_id)
         if outcome == "booked":
             session.execute(update(attempts).where(attempts.c.id == attempt_id).values(
                 outcome="booked", booking_id=booking_id, decided_at=now))
@@ -364,7 +364,7 @@ class ShrineService(ServiceBase):
         self.db.commit()  # the refusal is the answer a retry with the same key gets
         raise Conflict(outcome, fa, en, extra={"attempt": attempt_id, "shift": shift["id"]})
 
-    def _grant(self, member, shift, source, now):
+    def _grant(self, member, shift, source, now, attempt_id=None):
         """Take a place for a member: ('booked', booking id) or (why not, None). The database has the last word."""
         session = self.db.session
         if shift["booked"] >= shift["capacity"]:
@@ -378,7 +378,7 @@ class ShrineService(ServiceBase):
                 session.execute(insert(bookings).values(
                     id=booking_id, shift_id=shift["id"], member_id=member["id"], province=member["province"],
                     starts_at=shift["starts_at"], ends_at=shift["ends_at"], status="booked", source=source,
-                    created_at=now, confirmed_at=now))
+                    attempt_id=attempt_id, created_at=now, confirmed_at=now))
                 self.db.publish(events.ShiftBooked, {
                     "booking_id": booking_id, "shift_id": shift["id"], "member_id": member["id"],
                     "post": shift["post"], "starts_at": shift["starts_at"], "ends_at": shift["ends_at"],
@@ -499,7 +499,7 @@ class ShrineService(ServiceBase):
                     outcome, booking_id = "gender_restricted", None
                     fa, en = REFUSALS[outcome]
                 else:
-                    outcome, booking_id = self._grant(member, shift, "draw", now)
+                    outcome, booking_id = self._grant(member, shift, "draw", now, attempt_id)
                     fa, en = REFUSALS.get(outcome, (None, None))
                 if outcome == "booked":
                     granted += 1

@@ -264,6 +264,34 @@ def test_gender_eligibility_and_opening_time(system, api, flows, shrine_office):
     assert api.get(f"/shrine/shifts/{later}", token=woman["token"]).json["phase"] == "not_open"
 
 
+def test_the_window_is_drawn_before_anyone_who_came_later(system, api, flows, shrine_office):
+    early, also_early, late = flows.shrine_members(system.config, 3)
+    opened = NOW() - dt.timedelta(seconds=1)
+    [shift_id] = make_shifts(api, shrine_office["9"], (0, 2), capacity=1, opens_at=opened.isoformat())
+    answers = [book(api, m, shift_id) for m in (early, also_early)]
+    assert [a.status for a in answers] == [202, 202], answers
+    attempt = answers[0].json["attempt"]
+    assert answers[0].headers["Location"].endswith(f"/shrine/attempts/{attempt}")
+    assert book(api, early, shift_id).json["attempt"] == attempt  # again in the window: the same attempt
+    assert api.get(f"/shrine/attempts/{attempt}", token=early["token"]).json["status"] == "pending"
+    assert api.get(f"/shrine/attempts/{attempt}", token=late["token"]).status == 404
+    assert api.post(f"/shrine/shifts/{shift_id}/waitlist", token=late["token"]).json["code"] == "shift_not_full"
+    db = system.database("shrine")
+    with db.engine.begin() as conn:  # the window closes now
+        conn.execute(update(shifts).where(shifts.c.id == shift_id, shifts.c.drawn_at.is_(None))
+                     .values(fair_until=utcnow()))
+    after = book(api, late, shift_id)  # runs the draw first (unless its timer just did)
+    assert after.status == 409 and after.json["code"] == "full"
+    outcomes = [api.get(f"/shrine/attempts/{a.json['attempt']}", token=m["token"]).json
+                for a, m in zip(answers, (early, also_early), strict=True)]
+    assert sorted(o["status"] for o in outcomes) == ["granted", "refused"]
+    assert sorted(o["draw_position"] for o in outcomes) == [1, 2]
+    winner = next(o for o in outcomes if o["status"] == "granted")
+    assert winner["draw_position"] == 1 and winner["booking_id"]
+    draw = api.get(f"/shrine/shifts/{shift_id}/draw", token=late["token"]).json
+    assert domain.verify_draw(draw["seed"], draw["entrants"], draw["ordering"]) and draw["granted"] == 1
+
+
 def test_booking_attempts_are_rate_limited(system, api, flows, shrine_office):
     [m] = flows.shrine_members(system.config, 1)
     [shift_id] = make_shifts(api, shrine_office["9"], (0, 2))
