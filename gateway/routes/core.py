@@ -3,6 +3,7 @@ import json
 
 import eventlet
 from nameko.dependency_providers import Config
+from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
@@ -34,10 +35,16 @@ class CoreRoutes:
     @api("GET", "/readyz", raw=True, public=True, summary="Readiness: the broker and every service answer.",
          tag="system")
     def readyz(self, request):
-        checks = {}
-        pending = {name: getattr(self, name).health.call_async() for name in SERVICES}
+        checks, pending = {}, {}
+        for name in SERVICES:
+            try:
+                pending[name] = getattr(self, name).health.call_async()
+            except UnknownService as exc:  # no consumer on its queue at all
+                pending[name] = exc
         for name, reply in pending.items():
             try:
+                if isinstance(reply, Exception):
+                    raise reply
                 with eventlet.Timeout(3):
                     reply.result()
                 checks[name] = "ok"
