@@ -168,6 +168,7 @@ class Database(DependencyProvider):
         self.migrations = migrations
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
+        self.outbox_insert = insert(self.outbox)
 
     # -- lifecycle
     def setup(self):
@@ -353,10 +354,11 @@ class DatabaseWorker:
         if errors:
             raise ValueError(f"{event.name} payload does not match its schema: {errors}")
         event_id = new_id()
-        self.session.execute(insert(self.provider.outbox).values(
-            event_id=event_id, event_type=event.name, version=event.version, province=province,
-            occurred_at=utcnow(), payload=body,
-            correlation_id=(self.worker_ctx.data or {}).get("correlation_id")))
+        # parameters passed to execute, not .values(): the compiled INSERT is cached and reused
+        self.session.execute(self.provider.outbox_insert, {
+            "event_id": event_id, "event_type": event.name, "version": event.version, "province": province,
+            "occurred_at": utcnow(), "payload": body,
+            "correlation_id": (self.worker_ctx.data or {}).get("correlation_id")})
         self._published = True
         return event_id
 

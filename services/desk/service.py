@@ -9,6 +9,8 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from kit import geo, pagination
@@ -305,11 +307,12 @@ class DeskService(ServiceBase):
         """The desk records a visitor's request; the visitor gets a tracking code and a promised date."""
         body = load(schemas.TicketIn(), data)
         session = self.db.session
-        head = session.execute(select(procedures).where(procedures.c.id == body["procedure"])).mappings().first()
-        if head is None or not domain.sees_province(actor, head["province"]):
+        # the procedure and its current version in one round trip
+        version = session.execute(self._current_procedures().where(procedures.c.id == body["procedure"])) \
+            .mappings().first()
+        if version is None or not domain.sees_province(actor, version["province"]):
             raise NotFound("procedure_not_found", "فرآیند پیدا نشد.", "The procedure was not found.",
                            fields={"procedure": {"fa": "پیدا نشد.", "en": "Not found."}})
-        version = self._version(head["id"], head["version"])
         received = body["documents_received"]
         _check_known_documents(version["required_documents"], received, "documents_received")
         missing = domain.missing_documents(version["required_documents"], received)
@@ -319,32 +322,30 @@ class DeskService(ServiceBase):
         status = domain.AWAITING if missing else domain.OPEN
         visitor = body["visitor"]
         row = {
-            "id": new_id(), "tracking_code": self._new_tracking_code(), "province": head["province"],
-            "procedure_id": head["id"], "procedure_version": version["version"], "unit": version["unit"],
+            "id": new_id(), "tracking_code": None, "province": version["province"],
+            "procedure_id": version["id"], "procedure_version": version["version"], "unit": version["unit"],
             "visitor_name": visitor["full_name"], "visitor_national_id": visitor["national_id"],
             "visitor_mobile": visitor["mobile"], "documents_received": received, "description": body["description"],
             "status": status, "due_date": due, "created_at": now, "created_by": actor["id"], "waited_days": 0,
+            "awaiting_since": None, "resume_status": None, "awaiting_reason": None,
         }
         if missing:  # the clock waits for the visitor to bring them
             row.update(awaiting_since=now, resume_status=domain.OPEN,
                        awaiting_reason="مدارک کسری: " + "، ".join(missing))
-        try:
-            session.execute(insert(tickets).values(**row))
-            session.flush()
-        except IntegrityError:  # a tracking code drawn twice: astronomically rare, so let the desk retry
-            self.db.rollback()
-            raise Conflict("try_again", "ثبت درخواست انجام نشد؛ دوباره تلاش کنید.", "Please try again.") from None
+        self._insert_with_new_code(row)
         self.db.publish(events.TicketCreated, dict(_step_payload(row), procedure_version=version["version"],
                                                    missing_documents=missing), province=row["province"])
         self.tally.inc(TICKETS_RECEIVED, row["province"], row["unit"])
         return _state(row, missing)
 
-    def _new_tracking_code(self):
+    def _insert_with_new_code(self, row):
+        """Insert the ticket under a fresh tracking code; the unique index decides, a clash draws again."""
+        dialect_insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        statement = dialect_insert(tickets).on_conflict_do_nothing(index_elements=["tracking_code"])
         for _ in range(5):
-            code = domain.new_tracking_code()
-            taken = self.db.session.execute(select(tickets.c.id).where(tickets.c.tracking_code == code)).first()
-            if not taken:
-                return code
+            row["tracking_code"] = domain.new_tracking_code()
+            if self.db.session.execute(statement, row).rowcount == 1:
+                return
         raise Conflict("try_again", "ثبت درخواست انجام نشد؛ دوباره تلاش کنید.", "Please try again.")
 
     def _scoped_ticket(self, actor, code, lock=True):

@@ -43,8 +43,7 @@ class MembershipService(ServiceBase):
         app = load(schemas.ApplicationIn(), data)
         row = dict(app, id=new_id(), status="submitted", submitted_at=utcnow())
         try:
-            self.db.session.execute(insert(applications).values(**row))
-            self.db.session.flush()
+            self.db.session.execute(insert(applications), row)
         except IntegrityError:
             self.db.rollback()
             raise Conflict("duplicate_application", "برای این کد ملی پیش‌تر درخواست عضویت ثبت شده است.",
