@@ -144,7 +144,7 @@ def fire(client, tasks, concurrency):
         except requests.RequestException as exc:
             status, body = 0, {"code": type(exc).__name__}
         return {"member": member["id"], "token": member["token"], "shift": shift_id, "key": key, "status": status,
-                "body": body or {}, "ms": (time.perf_counter() - started) * 1000}
+                "body": body or {}, "ms": (time.perf_counter() - started) * 1000, "at": time.perf_counter()}
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         return list(pool.map(one, tasks))
@@ -174,7 +174,7 @@ def storm(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, at
     results = fire(client, tasks, concurrency)
     elapsed = time.perf_counter() - started
     return {"client": client, "office": office, "members": people, "shift_ids": shift_ids, "results": results,
-            "elapsed": elapsed}
+            "elapsed": elapsed, "started": started}
 
 
 def collect(client, office, shift_ids):
@@ -310,12 +310,16 @@ def summarise(done, violations):
     accepted = statuses.get(201, 0) + statuses.get(202, 0)
     rejected = statuses.get(409, 0)
     latencies = [r["ms"] for r in results]
+    # the booking window: from the first attempt to the last place granted; rejections once a shift was full
+    filled = max((r["at"] for r in results if r["status"] in (201, 202)), default=done["started"]) - done["started"]
     return {
         "attempts": len(results), "accepted": accepted, "rejected": rejected,
         "errors": len(results) - accepted - rejected,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "seconds": round(elapsed, 3),
         "accepted_per_s": round(accepted / elapsed, 1) if elapsed else 0.0,
+        "fill_seconds": round(filled, 3),
+        "accepted_per_s_while_places_remained": round(accepted / filled, 1) if filled else 0.0,
         "rejected_per_s": round(rejected / elapsed, 1) if elapsed else 0.0,
         "attempts_per_s": round(len(results) / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(percentile(latencies, 99), 1),
@@ -334,17 +338,32 @@ def run(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, atte
 
 
 def scenarios(ctx):
-    """``make bench`` (bench/__main__.py): the storm of a week's opening on the running system, checked.
+    """``make bench`` (bench/__main__.py): the booking path beside the null path, then the storm, checked.
 
-    ``BENCH_SHRINE_MEMBERS`` (default 1000) members, one shift of capacity 10 per 25 members, three attempts
-    each: about four attempts for every place.
+    1. Booking path: every attempt can succeed (one member, one shift of ample capacity): accepted bookings/s,
+       p50/p99 and the ratio to the null path of the same run.
+    2. The storm of a week's opening: ``BENCH_SHRINE_MEMBERS`` (default 5000) members, four attempts each,
+       ``BENCH_SHRINE_PLACES`` (default 1000) places in shifts of 10, from 64 concurrent clients; every answer
+       is then checked against the database (capacity, overlap, duplicates, every 201 present, every 409 due).
     """
     import json
     import os
 
-    n = int(os.environ.get("BENCH_SHRINE_MEMBERS", "1000"))
-    figures = run(ctx.base, ctx.jwt_secret, ctx.publish_event, n_members=n, n_shifts=max(1, n // 25), capacity=10,
-                  attempts_per_member=3, concurrency=max(ctx.args.concurrency, 32))
+    client = Client(ctx.base, 64)
+    office = mint(ctx.jwt_secret, "bench-office-" + uuid.uuid4().hex[:8], role="shrine_office")
+    n_path = int(os.environ.get("BENCH_SHRINE_PATH_MEMBERS", "3000"))
+    people = make_members(ctx.base, ctx.jwt_secret, ctx.publish_event, n_path, concurrency=64, client=client)
+    shift_ids = publish_shifts(client, office, layout(1, n_path + 10))
+
+    def book(cl, i):
+        return cl.call("POST", f"/api/v1/shrine/shifts/{shift_ids[0]}/bookings", token=people[i]["token"])[0]
+
+    ctx.run("POST /shrine/shifts/{id}/bookings (accepted)", book, total=len(people), expect=(201,))
+
+    n = int(os.environ.get("BENCH_SHRINE_MEMBERS", "5000"))
+    places = int(os.environ.get("BENCH_SHRINE_PLACES", "1000"))
+    figures = run(ctx.base, ctx.jwt_secret, ctx.publish_event, n_members=n, n_shifts=max(1, places // 10),
+                  capacity=10, attempts_per_member=4, concurrency=64)
     violations = figures.pop("violations")
     ctx.extra["shrine_storm"] = dict(figures, violations=len(violations))
     ctx.notes += [f"shrine storm violation: {v}" for v in violations[:20]]

@@ -112,6 +112,7 @@ class ApiRoute(HttpRequestHandler):
 
     def _authenticate(self, request):
         request.correlation_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+        request.client_ip = client_address(request, self.container.config.get("TRUSTED_PROXIES", ""))
         request.actor = None
         header = request.headers.get("Authorization", "")
         if header:
@@ -167,6 +168,21 @@ class ApiRoute(HttpRequestHandler):
 
 
 api = ApiRoute.decorator
+
+
+def client_address(request, trusted):
+    """The visitor's address, for rate limits: behind our own proxies (``TRUSTED_PROXIES``, comma-separated),
+    the nearest address in ``X-Forwarded-For`` that is not one of them; otherwise the peer itself.
+    """
+    proxies = {p.strip() for p in str(trusted or "").split(",") if p.strip()}
+    peer = request.remote_addr or ""
+    if peer not in proxies:
+        return peer
+    chain = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    for address in reversed(chain):
+        if address not in proxies:
+            return address[:64]
+    return peer
 
 
 def query_args(request):

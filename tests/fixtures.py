@@ -81,6 +81,7 @@ def system_config(amqp_uri, database_url, port, **extra):
         "KHADEMYAR_ADMIN_NATIONAL_ID": ADMIN_NID,
         "KHADEMYAR_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "OUTBOX_RELAY_INTERVAL": 0.2,
+        "TRUSTED_PROXIES": "127.0.0.1",  # so tests can speak for distinct clients with X-Forwarded-For
         "serializer": "json",
         "max_workers": 32,
     }

@@ -76,7 +76,7 @@ class DeskRoutes:
     @api("GET", "/desk/tickets/<code>", public=True, answer=s.TrackOut, query=s.TrackQuery,
          summary="Track a ticket with its code and the visitor's mobile, without an account.", tag=TAG)
     def desk_track(self, request, code):
-        return self.desk.track(code, query_args(request), request.remote_addr)
+        return self.desk.track(code, query_args(request), request.client_ip)
 
     @api("POST", "/desk/tickets/<code>/resolve", roles=DESK, body=s.ResolveIn, answer=s.TicketState,
          summary="Resolve the request on the spot at the desk (closes it).", tag=TAG)
@@ -115,7 +115,7 @@ class DeskRoutes:
     @api("POST", "/desk/tickets/<code>/rating", public=True, body=s.RatingIn, answer=s.RatingOut,
          summary="After delivery the visitor rates the service once (1 to 5) with the code and mobile.", tag=TAG)
     def desk_rate(self, request, code):
-        return self.desk.rate(code, request.body, request.remote_addr)
+        return self.desk.rate(code, request.body, request.client_ip)
 
     # -- the scorecard ------------------------------------------------------------------------------------------
     @api("GET", "/desk/stats", roles=OFFICE, answer=s.Stats, query=s.StatsQuery,

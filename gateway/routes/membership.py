@@ -43,7 +43,7 @@ class MembershipRoutes:
     @api("POST", "/auth/login", public=True, body=s.LoginIn, answer=s.LoginOut,
          summary="Log in with national ID and password.", tag="auth")
     def login(self, request):
-        claims = self.membership.login(request.body, request.remote_addr)
+        claims = self.membership.login(request.body, request.client_ip)
         return self._token(claims)
 
     def _token(self, claims):

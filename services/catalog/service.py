@@ -18,8 +18,7 @@ from kit.persian import to_jalali
 from kit.schema import load
 from kit.service import ServiceBase
 from services.catalog import domain, events, schemas
-from services.catalog.models import (fields, members, metadata, offer_documents, offers, readiness, services,
-                                     staff_grants)
+from services.catalog.models import fields, members, metadata, offer_documents, offers, readiness, services, staff_grants
 
 log = logging.getLogger(__name__)
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -300,10 +299,6 @@ class CatalogService(ServiceBase):
         if lock and self.db.dialect == "postgresql":
             stmt = stmt.with_for_update()
         return self.db.session.execute(stmt).mappings().first()
-
-    def _offer_out(self, offer_id):
-        row = self.db.session.execute(_offer_query().where(offers.c.id == offer_id)).mappings().first()
-        return schemas.OfferOut().dump(dict(row))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_offers(self, actor, query):

@@ -1,6 +1,4 @@
 """Reporting rules (گزارش خدمت، ناظر), pure Python."""
-import datetime as dt
-
 from kit.persian import TEHRAN
 
 STATUSES = ("submitted", "approved", "rejected")
@@ -52,7 +50,3 @@ def reports_scope(actor):
     if role == "supervisor":
         return {"province": actor.get("province"), "county": actor.get("county"), "center": actor.get("center")}
     return {"province": actor.get("province"), "member_id": actor["id"]}
-
-
-def as_date(value):
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

@@ -171,12 +171,23 @@ def test_roles_and_tokens(api, flows, office):
     assert scoped.status == 422 and {"county", "field"} <= set(scoped.json["errors"])
 
 
-def test_failed_logins_are_limited(api):
+def test_failed_logins_are_limited_per_national_id(api):
     nid = next_national_id()
-    statuses = [api.post("/auth/login", {"national_id": nid, "password": "wrong"}).status for _ in range(6)]
+    statuses = [api.post("/auth/login", {"national_id": nid, "password": "wrong"},
+                         headers={"X-Forwarded-For": f"10.1.0.{i}"}).status for i in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] == 429
-    limited = api.post("/auth/login", {"national_id": nid, "password": "wrong"})
+    limited = api.post("/auth/login", {"national_id": nid, "password": "wrong"}, headers={"X-Forwarded-For": "10.1.1.1"})
     assert limited.status == 429 and int(limited.headers["Retry-After"]) > 0
+
+
+def test_failed_logins_are_limited_per_client_address(api, flows):
+    client = {"X-Forwarded-For": "10.2.3.4"}
+    statuses = [api.post("/auth/login", {"national_id": next_national_id(), "password": "wrong"},
+                         headers=client).status for _ in range(31)]
+    assert statuses[:30] == [401] * 30 and statuses[30] == 429
+    # the same person from elsewhere is not affected
+    assert api.post("/auth/login", {"national_id": ADMIN_NID, "password": "admin-test-password"},
+                    headers={"X-Forwarded-For": "10.2.3.5"}).status == 200
 
 
 def test_admin_logs_in(api):

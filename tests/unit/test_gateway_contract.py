@@ -133,3 +133,17 @@ def test_asyncapi_lists_every_published_event_with_its_schema():
         message = doc["components"]["messages"][name]
         assert message["payload"]["properties"]["payload"]["$ref"] == f"#/components/schemas/{name}Payload"
         assert doc["components"]["schemas"][f"{name}Payload"]["properties"]
+
+
+class PeerRequest:
+    def __init__(self, peer, forwarded=None):
+        self.remote_addr = peer
+        self.headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+
+
+def test_client_address_trusts_only_our_own_proxies():
+    from gateway.http import client_address
+    assert client_address(PeerRequest("203.0.113.9", "1.2.3.4"), "10.0.0.1") == "203.0.113.9"  # spoof ignored
+    assert client_address(PeerRequest("10.0.0.1", "1.2.3.4, 10.0.0.2"), "10.0.0.1,10.0.0.2") == "1.2.3.4"
+    assert client_address(PeerRequest("10.0.0.1", "6.6.6.6, 1.2.3.4"), "10.0.0.1") == "1.2.3.4"
+    assert client_address(PeerRequest("10.0.0.1"), "10.0.0.1") == "10.0.0.1"

@@ -1,0 +1,183 @@
+"""Reservation through HTTP: beneficiaries per centre, reserving approved offers without double booking, and the
+member's answer, on both databases."""
+import datetime as dt
+import time
+import uuid
+
+import eventlet
+from sqlalchemy import select
+
+from kit import geo
+
+NEED = {"full_name": "فاطمه موسوی", "needs": "خرید دارو و همراهی", "address": "مشهد، خیابان سناباد، پلاک ۳",
+        "phone": "09150001111"}
+
+
+def _at(hours, length=2):
+    """A window ``hours`` from now (whole hours: far enough in the future for every test)."""
+    base = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=30)
+    start = base + dt.timedelta(hours=hours)
+    return start.isoformat(), (start + dt.timedelta(hours=length)).isoformat()
+
+
+def _centre(flows, county, name=None):
+    name = name or f"کانون محله {uuid.uuid4().hex[:6]}"
+    return flows.cached_staff("neighborhood_center", "9", county=county, center=name), name
+
+
+def _beneficiary(api, centre):
+    r = api.post("/beneficiaries", NEED, token=centre)
+    assert r.status == 201, r
+    return r.json["id"]
+
+
+def _reserve(api, centre, offer, beneficiary, hours=1, length=2, place="مسجد محله"):
+    starts, ends = _at(hours, length)
+    return api.post("/reservations", {"offer": offer, "beneficiary": beneficiary, "starts_at": starts,
+                                      "ends_at": ends, "place": place}, token=centre)
+
+
+def wait_for(predicate, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        eventlet.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def projected_status(system, offer):
+    """The offer's status in the reservation service's projection (None before OfferApproved arrived)."""
+    from services.reservation.models import offers
+    with system.database("reservation").engine.connect() as conn:
+        return conn.execute(select(offers.c.status).where(offers.c.offer_id == offer)).scalar()
+
+
+def _ready_offer(system, flows, office):
+    """An approved offer already known to the reservation service, and a centre of its county with a beneficiary."""
+    v = flows.approved_offer(office["9"])
+    centre, name = _centre(flows, v["county"])
+    b = _beneficiary(flows.api, centre)
+    assert wait_for(lambda: projected_status(system, v["offer"])) == "approved"
+    return dict(v, centre=centre, center=name, beneficiary=b)
+
+
+# -- beneficiaries (نیازمندان)
+def test_beneficiaries_are_seen_only_by_their_centre_and_its_office(system, api, flows, office):
+    county = sorted(geo.counties_of("9"))[0]
+    centre, name = _centre(flows, county)
+    neighbour, _ = _centre(flows, county)
+    b = api.post("/beneficiaries", dict(NEED, phone="۰۵۱-۳۸۰۰-۱۲۳۴"), token=centre)
+    assert b.status == 201, b
+    got = api.get(f"/beneficiaries/{b.json['id']}", token=centre)
+    assert got.status == 200 and got.json["phone"] == "05138001234" and got.json["center"] == name
+    assert b.json["id"] in [x["id"] for x in api.get("/beneficiaries", token=centre).json["items"]]
+    # another centre of the same county: 404, and not listed
+    assert api.get(f"/beneficiaries/{b.json['id']}", token=neighbour).status == 404
+    assert b.json["id"] not in [x["id"] for x in api.get("/beneficiaries?limit=200", token=neighbour).json["items"]]
+    # the province's office sees it, another province's office does not
+    assert api.get(f"/beneficiaries/{b.json['id']}", token=office["9"]).status == 200
+    assert api.get(f"/beneficiaries/{b.json['id']}", token=office["23"]).status == 404
+    assert b.json["id"] not in [x["id"] for x in api.get("/beneficiaries?limit=200", token=office["23"]).json["items"]]
+    # members and thematic centres are not let in at all
+    member = flows.member(office["9"])
+    assert api.get("/beneficiaries", token=member["token"]).status == 403
+    assert api.post("/beneficiaries", NEED, token=office["9"]).status == 403
+    bad = api.post("/beneficiaries", dict(NEED, phone="123"), token=centre)
+    assert bad.status == 422 and "phone" in bad.json["errors"]
+
+
+# -- reserving
+def test_an_offer_is_not_booked_twice_for_overlapping_times(system, api, flows, office):
+    v = _ready_offer(system, flows, office)
+    first = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=10, length=2)
+    assert first.status == 201 and first.json["status"] == "invited", first
+    overlap = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=11, length=2)
+    assert overlap.status == 409 and overlap.json["code"] == "offer_already_booked", overlap
+    # another centre of the county, the same time: still refused
+    other, _ = _centre(flows, v["county"])
+    assert _reserve(api, other, v["offer"], _beneficiary(api, other), hours=9, length=2).status == 409
+    # back to back is fine
+    assert _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=12, length=1).status == 201
+    # a declined invitation frees its time
+    assert api.post(f"/reservations/{first.json['id']}/decline", {"reason": "در آن روز در سفرم"},
+                    token=v["token"]).json["status"] == "declined"
+    assert _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=11, length=1).status == 201
+
+
+def test_two_centres_reserving_the_same_offer_at_once_book_it_once(system, api, flows, office):
+    v = _ready_offer(system, flows, office)
+    other, _ = _centre(flows, v["county"])
+    attempts = [(v["centre"], v["beneficiary"]), (other, _beneficiary(api, other))] * 4
+    pool = eventlet.GreenPool(len(attempts))
+    results = list(pool.imap(lambda a: _reserve(api, a[0], v["offer"], a[1], hours=20, length=3), attempts))
+    assert sorted(r.status for r in results) == [201] + [409] * 7, results
+    assert all(r.json["code"] == "offer_already_booked" for r in results if r.status == 409)
+    mine = api.get("/me/reservations", token=v["token"]).json["items"]
+    assert len(mine) == 1 and mine[0]["status"] == "invited"
+
+
+def test_only_approved_offers_of_the_centres_county_and_its_own_beneficiaries(system, api, flows, office):
+    v = _ready_offer(system, flows, office)
+    counties = sorted(geo.counties_of("9"))
+    far, _ = _centre(flows, counties[3])
+    far_b = _beneficiary(api, far)
+    r = _reserve(api, far, v["offer"], far_b)
+    assert r.status == 404 and r.json["code"] == "offer_not_available"
+    tehran = flows.cached_staff("neighborhood_center", "23", county=sorted(geo.counties_of("23"))[0],
+                                center="کانون محله تهران")
+    assert _reserve(api, tehran, v["offer"], _beneficiary(api, tehran)).status == 404
+    # another centre's beneficiary: 404
+    neighbour, _ = _centre(flows, v["county"])
+    theirs = _reserve(api, neighbour, v["offer"], v["beneficiary"])
+    assert theirs.status == 404 and theirs.json["code"] == "beneficiary_not_found"
+    # an offer still pending review is not reservable
+    pending = api.post("/me/offers", {"service": _another_service(flows, v), "details": "جزئیات خدمت",
+                                      "phone": "09151234567"}, token=v["token"])
+    assert pending.status == 201
+    assert _reserve(api, v["centre"], pending.json["id"], v["beneficiary"]).status == 404
+    # times: the end after the start, the start in the future
+    starts, _ = _at(1)
+    backwards = api.post("/reservations", {"offer": v["offer"], "beneficiary": v["beneficiary"], "starts_at": starts,
+                                           "ends_at": starts, "place": "محله"}, token=v["centre"])
+    assert backwards.status == 422 and "ends_at" in backwards.json["errors"]
+    past = api.post("/reservations", {"offer": v["offer"], "beneficiary": v["beneficiary"],
+                                      "starts_at": "1400/01/01 10:00", "ends_at": "1400/01/01 12:00",
+                                      "place": "محله"}, token=v["centre"])
+    assert past.status == 422 and "starts_at" in past.json["errors"]
+    assert api.post("/reservations", {}, token=v["token"]).status == 403
+
+
+def _another_service(flows, v):
+    return flows.api.post(f"/fields/{v['field']}/services", {"name": f"خدمت {uuid.uuid4().hex[:6]}",
+                                                             "description": "شرح"}, token=flows.admin()).json["id"]
+
+
+def test_a_withdrawn_offer_is_no_longer_reservable(system, api, flows, office):
+    v = _ready_offer(system, flows, office)
+    invited = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=30)
+    assert invited.status == 201
+    assert api.post(f"/me/offers/{v['offer']}/withdraw", token=v["token"]).status == 200
+    assert wait_for(lambda: projected_status(system, v["offer"]) == "withdrawn")  # from OfferWithdrawn
+    gone = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=40)
+    assert gone.status == 404 and gone.json["code"] == "offer_not_available"
+    late = api.post(f"/reservations/{invited.json['id']}/accept", token=v["token"])
+    assert late.status == 409 and late.json["code"] == "offer_no_longer_available"
+
+
+def test_only_the_invited_member_answers_and_only_once(system, api, flows, office):
+    v = _ready_offer(system, flows, office)
+    r = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=50).json["id"]
+    stranger = flows.member(office["9"])
+    assert api.post(f"/reservations/{r}/accept", token=stranger["token"]).status == 404
+    assert api.post(f"/reservations/{r}/decline", token=stranger["token"]).status == 404
+    assert api.post(f"/reservations/{r}/accept", token=v["centre"]).status == 403
+    assert api.get(f"/reservations/{r}", token=stranger["token"]).status == 404
+    assert api.post(f"/reservations/{r}/accept", token=v["token"]).json["status"] == "accepted"
+    again = api.post(f"/reservations/{r}/decline", token=v["token"])
+    assert again.status == 409 and again.json["code"] == "reservation_not_invited"
+    listed = api.get("/reservations?status=accepted", token=v["centre"]).json["items"]
+    assert [x["id"] for x in listed] == [r]
+    assert api.get(f"/reservations/{r}", token=office["23"]).status == 404
+    assert api.get(f"/reservations/{r}", token=office["9"]).json["status"] == "accepted"
