@@ -31,4 +31,5 @@ esac
 # nameko resolves config.yml and the service modules from the working directory, and kit/ finds data/ beside
 # itself: run from the project root, which is this script's parent directory (/app in the image).
 cd "$(dirname "$0")/.."
+export KHADEMYAR_SERVICE="$1"  # named in every JSON log line
 exec nameko run --config config.yml "$service"

@@ -1,6 +1,7 @@
 """Structured logs: one JSON object a line, with the service and the correlation id when known."""
 import json
 import logging
+import os
 import time
 
 
@@ -12,6 +13,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        service = os.environ.get("KHADEMYAR_SERVICE")  # set by the launcher and the container entrypoint
+        if service:
+            entry["service"] = service
         for key in ("service", "correlation_id", "method", "route", "status", "duration_ms"):
             value = getattr(record, key, None)
             if value is not None:

@@ -60,7 +60,7 @@ def start(env, names=SERVICES + ("gateway",), log_dir=None, metrics_base=9101, r
     for name in names:
         module = service_path(name)
         for i in range((replicas or {}).get(name, 1)):
-            penv = dict(env)
+            penv = dict(env, KHADEMYAR_SERVICE=name)
             if name == "gateway":
                 penv["METRICS_PORT"] = "0"
                 if i:  # a second gateway listens on the next port
