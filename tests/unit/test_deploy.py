@@ -193,7 +193,8 @@ def test_every_alert_rule_is_complete(rules):
 
 def metric_names():
     """Every series name kit/metrics.py can export (histograms as _bucket, _sum and _count)."""
-    source = (ROOT / "kit" / "metrics.py").read_text(encoding="utf-8")
+    sources = [ROOT / "kit" / "metrics.py", *sorted((ROOT / "services").glob("*/service.py"))]
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sources)
     names = set()
     for kind, name in re.findall(r'\b(Counter|Gauge|Histogram)\(\s*"(khademyar_\w+)"', source):
         if kind == "Counter":
