@@ -117,7 +117,8 @@ class CatalogService(ServiceBase):
         existing = session.execute(select(staff_grants).where(
             staff_grants.c.member_id == member["member_id"])).mappings().first()
         if existing:
-            return {"member_id": member["member_id"], "staff_field": True, "granted_at": existing["granted_at"]}
+            return schemas.StaffGrantOut().dump({"member_id": member["member_id"], "staff_field": True,
+                                                 "granted_at": existing["granted_at"]})
         now = utcnow()
         try:
             session.execute(insert(staff_grants).values(member_id=member["member_id"], province=member["province"],
@@ -125,7 +126,8 @@ class CatalogService(ServiceBase):
             session.flush()
         except IntegrityError:  # granted at the same instant by someone else: the same outcome
             self.db.rollback()
-            return {"member_id": member["member_id"], "staff_field": True, "granted_at": now}
+            return schemas.StaffGrantOut().dump({"member_id": member["member_id"], "staff_field": True,
+                                                 "granted_at": now})
         self.db.publish(events.StaffFieldGranted, {"member_id": member["member_id"], "granted_by": actor["id"]},
                         province=member["province"])
         return schemas.StaffGrantOut().dump({"member_id": member["member_id"], "staff_field": True,

@@ -98,11 +98,14 @@ def test_apply_to_approved_report_with_report_approved_on_the_bus(system, api, f
         try:
             a = api.post(f"/reports/{report}/approve", token=supervisor)
             assert a.status == 200 and a.json == {"id": report, "status": "approved", "first_for_member": True}, a
-            message = bus.get(timeout=15)
-            message.ack()
+            envelope = None
+            while envelope is None:  # (an event of an earlier test may still be on its way: skip it)
+                message = bus.get(timeout=15)
+                message.ack()
+                if message.payload["payload"]["report_id"] == report:
+                    envelope = message.payload
         finally:
             bus.close()
-    envelope = message.payload
     assert envelope["event_type"] == "ReportApproved" and envelope["province"] == "9"
     assert envelope["payload"] == {"report_id": report, "member_id": member["id"], "reservation_id": reservation,
                                    "offer_id": offer, "performed_on": today, "hours": 2.5,
@@ -132,13 +135,3 @@ def test_me_answers_for_staff_and_for_a_member_with_nothing_yet(api, flows, offi
     fresh = api.get("/me", token=member["token"])
     assert fresh.status == 200 and fresh.json["readiness"] is None and fresh.json["offers"] == []
 
-
-def test_a_second_approved_report_is_not_the_first(api, flows, office):
-    v = flows.approved_report(office["9"])
-    assert v["first_for_member"] is True
-    # the same member's second service: another offer of the field, reserved, accepted, reported, approved
-    o = api.post("/me/offers", {"service": flows.field()[1], "details": "جزئیات خدمت دوم",
-                                "phone": "05138001234"}, token=v["token"])
-    assert o.status == 409 and o.json["code"] == "service_not_in_your_field"
-    reports = api.get("/me/reports", token=v["token"])
-    assert [x["first_for_member"] for x in reports.json["items"]] == [True]
