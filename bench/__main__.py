@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import launch  # noqa: E402
 
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres")
-AREAS = ("foundation", "story", "shrine", "desk")
+AREAS = ("foundation", "desk", "story", "shrine")
 
 
 class Context:
@@ -89,6 +89,8 @@ def main():
         ctx = Context(base, env, args)
         print(f"system up on PostgreSQL; {args.concurrency} clients, {args.seconds:.0f} s a scenario", flush=True)
         wanted = [a for a in (args.only.split(",") if args.only else AREAS) if a]
+        from bench.foundation import null_path
+        null_path(ctx)
         for area in wanted:
             try:
                 module = importlib.import_module(f"bench.{area}")
