@@ -21,12 +21,26 @@ from eventlet.event import Event as GreenEvent
 from nameko.amqp.publish import Publisher
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
-from sqlalchemy import (JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, create_engine,
-                        event, insert, select, text, update)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.types import TypeDecorator
 
 from kit import metrics
 from kit.config import service_database_url

@@ -256,3 +256,21 @@ def add_working_days(start: date, days: int, holidays: set[date] = frozenset()) 
         if _is_working_day(d, holidays):
             days -= 1
     return d
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212()]+")
+_LANDLINE = re.compile(r"(?:\+98|0098|98|0)?([1-8]\d{9})", re.ASCII)
+
+
+def normalize_phone(value):
+    """A contact phone: an Iranian mobile or a landline with its area code, as 11 ASCII digits (``0…``)."""
+    if not isinstance(value, str):
+        raise ValueError("not a phone number")
+    try:
+        return normalize_mobile(value)
+    except ValueError:
+        pass
+    m = _LANDLINE.fullmatch(_PHONE_SEPARATORS.sub("", normalize_digits(value)))
+    if not m:
+        raise ValueError(f"invalid phone number: {value!r}")
+    return "0" + m.group(1)

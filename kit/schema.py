@@ -3,7 +3,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields
 
-from kit import persian
+from kit import geo, persian
 from kit.errors import Invalid
 
 # marshmallow's English messages, and ours, in Persian.
@@ -30,7 +30,10 @@ _FA = [
     (r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.", r"باید بین \1 و \2 باشد."),
     (r"Not a valid national ID\.", "کد ملی معتبر نیست (۱۰ رقم با رقم کنترل درست)."),
     (r"Not a valid mobile number\.", "شماره همراه معتبر نیست (نمونه: ۰۹۱۲۳۴۵۶۷۸۹)."),
+    (r"Not a valid phone number\.", "شماره تماس معتبر نیست (همراه ۰۹۱۲۳۴۵۶۷۸۹ یا ثابت با کد شهر ۰۵۱۳۸۰۰۱۲۳۴)."),
     (r"May not be blank\.", "نمی‌تواند خالی باشد."),
+    (r"Unknown province\.", "استان شناخته نیست."),
+    (r"The county is not in this province\.", "این شهرستان در استان انتخاب‌شده نیست."),
 ]
 _FA = [(re.compile(f"^{en}$"), fa) for en, fa in _FA]
 
@@ -79,6 +82,15 @@ def load(schema, data, partial=False):
                       fields=field_errors(err.messages)) from None
 
 
+def check_place(data):
+    """For a ``@validates_schema``: the province is one of Iran's, and the county lies in it."""
+    province, county = data.get("province"), data.get("county")
+    if province is not None and province not in geo.provinces():
+        raise ValidationError("Unknown province.", "province")
+    if county is not None and province is not None and not geo.county_in_province(county, province):
+        raise ValidationError("The county is not in this province.", "county")
+
+
 class Text(fields.String):
     """Persian text: Arabic letters and digits normalised, whitespace trimmed; blank refused when required."""
 
@@ -103,6 +115,16 @@ class Mobile(fields.String):
             return persian.normalize_mobile(super()._deserialize(value, attr, data, **kwargs))
         except ValueError:
             raise ValidationError("Not a valid mobile number.") from None
+
+
+class Phone(fields.String):
+    """A contact phone: mobile or landline with its area code, in any digits; stored as 11 ASCII digits."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return persian.normalize_phone(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError:
+            raise ValidationError("Not a valid phone number.") from None
 
 
 class FlexDate(fields.Date):

@@ -1,10 +1,9 @@
 """Catalog rules (عرصه، خدمت، اعلام آمادگی، پیشنهاد خدمت), pure Python."""
 import datetime as dt
-import re
 
 import jdatetime
 
-from kit.persian import TEHRAN, normalize_digits, normalize_mobile
+from kit.persian import TEHRAN
 
 FIELD_KINDS = ("general", "specialized", "staff")
 LOCK_MONTHS = 6                      # a declared field is locked for six months
@@ -20,8 +19,6 @@ _MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
 )
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212()]+")
-_LANDLINE = re.compile(r"(?:\+98|0098|98|0)?([1-8]\d{9})", re.ASCII)
 
 
 def add_jalali_months(moment, months):
@@ -57,18 +54,6 @@ def field_change(current_field, locked_until, new_field, now):
     return "change"
 
 
-def normalize_phone(value):
-    """A contact phone: an Iranian mobile (``09xxxxxxxxx``) or a landline with its area code (``0xxxxxxxxxx``)."""
-    if not isinstance(value, str):
-        raise ValueError("not a phone number")
-    try:
-        return normalize_mobile(value)
-    except ValueError:
-        pass
-    m = _LANDLINE.fullmatch(_SEPARATORS.sub("", normalize_digits(value)))
-    if not m:
-        raise ValueError(f"invalid phone number: {value!r}")
-    return "0" + m.group(1)
 
 
 def document_type(content):

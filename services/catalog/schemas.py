@@ -1,27 +1,12 @@
 """The RPC contract of catalog: what it accepts and what it answers (also feeds the OpenAPI document)."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 
-from kit import geo
-from kit.schema import Text, persian_messages
+from kit.schema import Phone, Text, check_place
 from services.catalog import domain
-
-persian_messages({
-    "Unknown province.": "استان شناخته نیست.",
-    "The county is not in this province.": "این شهرستان در استان انتخاب‌شده نیست.",
-    "Not a valid phone number.": "شماره تماس معتبر نیست (همراه ۰۹۱۲۳۴۵۶۷۸۹ یا ثابت با کد شهر ۰۵۱۳۸۰۰۱۲۳۴).",
-})
 
 Id = lambda **kw: fields.Str(validate=validate.Length(min=1, max=64), **kw)  # noqa: E731
 
 
-class Phone(fields.String):
-    """A contact phone: mobile or landline with its area code, in any digits; stored as 11 ASCII digits."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return domain.normalize_phone(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError:
-            raise ValidationError("Not a valid phone number.") from None
 
 
 class FieldIn(Schema):
@@ -67,11 +52,7 @@ class ReadinessIn(Schema):
 
     @validates_schema
     def _places(self, data, **kwargs):
-        province, county = data.get("province"), data.get("county")
-        if province is not None and province not in geo.provinces():
-            raise ValidationError("Unknown province.", "province")
-        if county is not None and province is not None and not geo.county_in_province(county, province):
-            raise ValidationError("The county is not in this province.", "county")
+        check_place(data)
 
 
 class ReadinessOut(Schema):

@@ -1,25 +1,14 @@
 """The RPC contract of membership: what it accepts and what it answers (also feeds the OpenAPI document)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from kit import geo
-from kit.schema import FlexDate, FlexDateTime, Mobile, NationalId, Text, persian_messages
-from services.membership.domain import EDUCATION, STAFF_ROLES
+from kit.schema import FlexDate, FlexDateTime, Mobile, NationalId, Text, check_place, persian_messages
+from services.membership.domain import EDUCATION, REASONS, STAFF_ROLES
 
 persian_messages({
-    "Unknown province.": "استان شناخته نیست.",
-    "The county is not in this province.": "این شهرستان در استان انتخاب‌شده نیست.",
     "The birth date is not plausible.": "تاریخ تولد پذیرفتنی نیست.",
 })
 
 Name = lambda: Text(required=True, validate=validate.Length(min=1, max=80))  # noqa: E731
-
-
-def _province_and_county(data, county_required=True):
-    province, county = data.get("province"), data.get("county")
-    if province is not None and province not in geo.provinces():
-        raise ValidationError("Unknown province.", "province")
-    if county is not None and province is not None and not geo.county_in_province(county, province):
-        raise ValidationError("The county is not in this province.", "county")
 
 
 class ApplicationIn(Schema):
@@ -37,7 +26,7 @@ class ApplicationIn(Schema):
 
     @validates_schema
     def _places(self, data, **kwargs):
-        _province_and_county(data)
+        check_place(data)
 
     @validates_schema
     def _birth(self, data, **kwargs):
@@ -141,7 +130,7 @@ class StaffIn(Schema):
 
     @validates_schema
     def _places(self, data, **kwargs):
-        _province_and_county(data)
+        check_place(data)
 
 
 class StaffCreated(Schema):
@@ -182,3 +171,164 @@ class Profile(Schema):
     last_meeting_at = fields.DateTime(allow_none=True)
     last_meeting_jalali = fields.Str(allow_none=True)
     next_meeting_due_jalali = fields.Str(allow_none=True)
+
+
+# -- training (آموزش هفتگی)
+class LessonIn(Schema):
+    title = Text(required=True, validate=validate.Length(min=2, max=200))
+    body = Text(required=True, validate=validate.Length(min=2, max=20000))
+    link = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), allow_none=True)
+    week = FlexDate(metadata={"description": "any day of the Jalali week (ISO or Jalali); default: this week"})
+
+
+class LessonOut(Schema):
+    id = fields.Str()
+    title = fields.Str()
+    body = fields.Str()
+    link = fields.Str(allow_none=True)
+    week = fields.Date(metadata={"description": "the Saturday its Jalali week starts"})
+    week_jalali = fields.Str()
+    created_at = fields.DateTime()
+    read = fields.Bool(allow_none=True, metadata={"description": "members: whether they have read it"})
+    read_at = fields.DateTime(allow_none=True)
+
+
+class LessonList(Schema):
+    items = fields.List(fields.Nested(LessonOut))
+    next = fields.Str(allow_none=True)
+
+
+class LessonQuery(Schema):
+    cursor = fields.Str()
+    limit = fields.Int(validate=validate.Range(min=1, max=200), load_default=50)
+
+
+class LessonReadOut(Schema):
+    lesson_id = fields.Str()
+    week = fields.Date()
+    week_jalali = fields.Str()
+    read_at = fields.DateTime()
+    on_time = fields.Bool(metadata={"description": "read during the lesson's own week"})
+
+
+class TrainingQuery(Schema):
+    limit = fields.Int(validate=validate.Range(min=1, max=260), load_default=26)
+
+
+class TrainingWeek(Schema):
+    week = fields.Date()
+    week_jalali = fields.Str()
+    lesson_id = fields.Str()
+    title = fields.Str()
+    read = fields.Bool()
+    read_at = fields.DateTime(allow_none=True)
+    on_time = fields.Bool()
+    missed = fields.Bool(metadata={"description": "over, not read in its week, and counted for the review"})
+
+
+class TrainingRecord(Schema):
+    member_id = fields.Str()
+    items = fields.List(fields.Nested(TrainingWeek))
+    next = fields.Str(allow_none=True)
+    missed_weeks = fields.Int()
+    tolerance = fields.Int()
+
+
+# -- the review (بازنگری)
+REASON_CODES = tuple(REASONS)
+
+
+class ReviewQuery(Schema):
+    status = fields.Str(validate=validate.OneOf(("open", "closed")))
+    reason = fields.Str(validate=validate.OneOf(REASON_CODES))
+    member = fields.Str(validate=validate.Length(min=1, max=64))
+    cursor = fields.Str()
+    limit = fields.Int(validate=validate.Range(min=1, max=200), load_default=50)
+
+
+class ReasonOut(Schema):
+    code = fields.Str()
+    number = fields.Int(metadata={"description": "its number in the membership guide (1-6)"})
+    title = fields.Str()
+    title_en = fields.Str()
+    evidence_key = fields.Str()
+    evidence = fields.Str()
+    evidence_en = fields.Str()
+    data = fields.Dict()
+    source = fields.Str()
+    recorded_at = fields.DateTime()
+
+
+class MemberRef(Schema):
+    id = fields.Str()
+    national_id = fields.Str()
+    name = fields.Str()
+    county = fields.Str(allow_none=True)
+    status = fields.Str()
+
+
+class ReviewOut(Schema):
+    id = fields.Str()
+    member = fields.Nested(MemberRef)
+    province = fields.Str()
+    status = fields.Str()
+    reasons = fields.List(fields.Nested(ReasonOut))
+    opened_at = fields.DateTime()
+    opened_at_jalali = fields.Str()
+    closed_at = fields.DateTime(allow_none=True)
+    decision = fields.Str(allow_none=True)
+    note = fields.Str(allow_none=True)
+    decided_by = fields.Str(allow_none=True)
+
+
+class ReviewList(Schema):
+    items = fields.List(fields.Nested(ReviewOut))
+    next = fields.Str(allow_none=True)
+
+
+class DecisionIn(Schema):
+    decision = fields.Str(required=True, validate=validate.OneOf(("continue", "suspend", "deactivate")))
+    note = Text(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class NoteIn(Schema):
+    note = Text(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class OfficeRecordOut(Schema):
+    id = fields.Str()
+    kind = fields.Str()
+    member_id = fields.Str()
+    review_id = fields.Str(allow_none=True)
+    recorded_at = fields.DateTime()
+
+
+class StatusChangeOut(Schema):
+    member_id = fields.Str()
+    status = fields.Str()
+    review_id = fields.Str(allow_none=True)
+
+
+class StandingTraining(Schema):
+    week = fields.Date()
+    week_jalali = fields.Str()
+    lesson = fields.Nested(LessonOut, allow_none=True)
+    read = fields.Bool()
+    missed_weeks = fields.Int()
+    tolerance = fields.Int()
+
+
+class StandingMeetings(Schema):
+    last_at = fields.DateTime(allow_none=True)
+    last_jalali = fields.Str(allow_none=True)
+    next_due = fields.DateTime()
+    next_due_jalali = fields.Str()
+    overdue = fields.Bool()
+
+
+class Standing(Schema):
+    member_id = fields.Str()
+    status = fields.Str()
+    training = fields.Nested(StandingTraining)
+    meetings = fields.Nested(StandingMeetings)
+    review = fields.Nested(ReviewOut, allow_none=True)

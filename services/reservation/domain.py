@@ -57,19 +57,3 @@ def may_reserve(actor, offer):
             and offer["county"] == actor.get("county"))
 
 
-def normalize_phone(value):
-    """A beneficiary's phone: an Iranian mobile or a landline with its area code, as 11 ASCII digits."""
-    import re
-
-    from kit.persian import normalize_digits, normalize_mobile
-    if not isinstance(value, str):
-        raise ValueError("not a phone number")
-    try:
-        return normalize_mobile(value)
-    except ValueError:
-        pass
-    m = re.fullmatch(r"(?:\+98|0098|98|0)?([1-8]\d{9})", re.sub(r"[\s\-\u2010-\u2015\u2212()]+", "",
-                                                                 normalize_digits(value)), re.ASCII)
-    if not m:
-        raise ValueError(f"invalid phone number: {value!r}")
-    return "0" + m.group(1)

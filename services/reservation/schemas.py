@@ -1,22 +1,12 @@
 """The RPC contract of reservation: what it accepts and what it answers (also feeds the OpenAPI document)."""
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from kit.schema import FlexDateTime, Text, persian_messages
+from kit.schema import FlexDateTime, Phone, Text
 from services.reservation import domain
-
-persian_messages({
-    "Not a valid phone number.": "شماره تماس معتبر نیست (همراه ۰۹۱۲۳۴۵۶۷۸۹ یا ثابت با کد شهر ۰۵۱۳۸۰۰۱۲۳۴).",
-})
 
 Id = lambda **kw: fields.Str(validate=validate.Length(min=1, max=64), **kw)  # noqa: E731
 
 
-class Phone(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return domain.normalize_phone(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError:
-            raise ValidationError("Not a valid phone number.") from None
 
 
 class Created(Schema):

@@ -9,8 +9,7 @@ from nameko.exceptions import UnknownService
 from openapi_spec_validator import validate as validate_openapi
 
 from gateway import auth
-from gateway.errors import (BadRequest, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, problem_from_exception,
-                            status_of)
+from gateway.errors import BadRequest, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, problem_from_exception, status_of
 from kit.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooManyRequests, Unauthorized
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -3,6 +3,7 @@ import datetime as dt
 
 import pytest
 
+from kit.persian import normalize_phone
 from services.reservation import domain
 
 T0 = dt.datetime(2030, 1, 1, 10, 0, tzinfo=dt.timezone.utc)
@@ -59,7 +60,7 @@ def test_a_centre_reserves_approved_offers_of_its_county():
 
 
 def test_beneficiary_phones():
-    assert domain.normalize_phone("۰۹۱۵ ۰۰۰ ۱۱۱۱") == "09150001111"
-    assert domain.normalize_phone("051 3800 1234") == "05138001234"
+    assert normalize_phone("۰۹۱۵ ۰۰۰ ۱۱۱۱") == "09150001111"
+    assert normalize_phone("051 3800 1234") == "05138001234"
     with pytest.raises(ValueError):
-        domain.normalize_phone("1234")
+        normalize_phone("1234")
