@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import launch  # noqa: E402
 
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres")
-AREAS = ("foundation", "desk", "story", "shrine")
+AREAS = ("foundation", "desk", "story", "shrine", "scaleout")
 
 
 class Context:
@@ -49,6 +49,15 @@ class Context:
 
     def run(self, name, request, concurrency=None, duration=None, total=None, expect=(200, 201)):
         result = load.run(name, self.base, request, concurrency or self.args.concurrency,
+                          duration=duration if duration is not None or total is not None else self.args.seconds,
+                          total=total, expect=expect)
+        self.results.append(result)
+        print("  " + json.dumps(result.row(self.null), ensure_ascii=False), flush=True)
+        return result
+
+    def run_on(self, bases, name, request, concurrency=None, duration=None, total=None, expect=(200, 201)):
+        """``run`` with the clients spread over several gateway addresses."""
+        result = load.run(name, bases, request, concurrency or self.args.concurrency,
                           duration=duration if duration is not None or total is not None else self.args.seconds,
                           total=total, expect=expect)
         self.results.append(result)

@@ -63,14 +63,18 @@ class Client:
 
 
 def run(name, base, request, concurrency, duration=None, total=None, expect=(200, 201)):
-    """Drive ``request(client, i) -> status`` from ``concurrency`` clients for ``duration`` s or ``total`` calls."""
+    """Drive ``request(client, i) -> status`` from ``concurrency`` clients for ``duration`` s or ``total`` calls.
+
+    ``base`` may be a list of gateway addresses: the clients are spread over them evenly.
+    """
+    bases = base if isinstance(base, (list, tuple)) else [base]
     latencies, statuses = [], {}
     counter = iter(range(10**9))
     ok = [0]
     deadline = [None]
 
-    def worker():
-        client = Client(base)
+    def worker(k):
+        client = Client(bases[k % len(bases)])
         while True:
             i = next(counter)
             if total is not None and i >= total:
@@ -91,7 +95,7 @@ def run(name, base, request, concurrency, duration=None, total=None, expect=(200
     if duration is not None:
         deadline[0] = started + duration
     pool = eventlet.GreenPool(concurrency)
-    for _ in range(concurrency):
-        pool.spawn(worker)
+    for k in range(concurrency):
+        pool.spawn(worker, k)
     pool.waitall()
     return Result(name, latencies, statuses, time.perf_counter() - started, ok[0])
