@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) scripts/ensure_infra.py
+	$(PY) scripts/ensure_browser.py
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
