@@ -6,9 +6,11 @@ from gateway.routes.me import MeRoutes
 from gateway.routes.membership import MembershipRoutes
 from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.reservation import ReservationRoutes
+from gateway.routes.reviews import ReviewRoutes
 from gateway.routes.shrine import ShrineRoutes
+from gateway.routes.web import WebRoutes
 
 
 class Gateway(CoreRoutes, MeRoutes, MembershipRoutes, CatalogRoutes, ReservationRoutes, ReportingRoutes,
-              ShrineRoutes, DeskRoutes):
+              ShrineRoutes, DeskRoutes, WebRoutes, ReviewRoutes):
     name = "gateway"

@@ -386,6 +386,69 @@ class Flows:
         assert a.status == 200, a
         return dict(v, first_for_member=a.json["first_for_member"])
 
+    # -- for the web client's tests (tests/browser): people who log in through the login screen
+    def staff_account(self, role, province="9", **scope):
+        """A staff account whose first password is already changed: dict with id, national_id, password, token."""
+        nid = next_national_id()
+        body = {"national_id": nid, "first_name": "کارمند", "last_name": "آزمون", "mobile": next_mobile(),
+                "role": role, "province": province, **scope}
+        r = self.api.post("/staff", body, token=self.admin())
+        assert r.status == 201, r
+        password = "web-pass-" + nid[::-1] + "x"
+        first = self.login(nid, r.json["initial_password"])
+        assert self.api.post("/auth/password", {"current_password": r.json["initial_password"],
+                                                "new_password": password}, token=first).status == 204
+        return {"id": r.json["id"], "national_id": nid, "password": password, "token": self.login(nid, password)}
+
+    # -- staying active (training, reviews)
+    def future_reservation(self, v, days=3, hours=2, center="کانون محله آزمون"):
+        """Reserve the approved offer of ``v`` (from ``approved_offer``) ``days`` ahead and have the member accept it:
+        the reservation's id."""
+        import datetime as dt
+        centre = self.cached_staff("neighborhood_center", v["application"]["province"], county=v["county"],
+                                   center=center)
+        b = self.api.post("/beneficiaries", {"full_name": "رضا موسوی", "needs": "خرید هفتگی دارو",
+                                             "address": "مشهد، خیابان کوهسنگی، پلاک ۹", "phone": "05138005678"},
+                          token=centre)
+        assert b.status == 201, b
+        starts = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=days)
+        r = self.eventually(lambda: self.api.post("/reservations", {
+            "offer": v["offer"], "beneficiary": b.json["id"], "starts_at": starts.isoformat(),
+            "ends_at": (starts + dt.timedelta(hours=hours)).isoformat(), "place": "منزل نیازمند"}, token=centre))
+        assert r.status == 201, r
+        accepted = self.api.post(f"/reservations/{r.json['id']}/accept", token=v["token"])
+        assert accepted.status == 200, accepted
+        return r.json["id"]
+
+    def lesson(self, day, title=None):
+        """The lesson of the Jalali week of ``day`` (a date), published by the admin unless one exists: its id."""
+        from kit.persian import jalali_week_start
+        week = jalali_week_start(day)
+        r = self.api.post("/training/lessons", {"title": title or f"مطلب آموزشی هفته {week.isoformat()}",
+                                                "body": "متن آموزشی این هفته برای خادمیاران.",
+                                                "week": week.isoformat()}, token=self.admin())
+        if r.status == 201:
+            return r.json["id"]
+        assert r.status == 409 and r.json["code"] == "lesson_exists", r
+        cursor = None
+        while True:
+            page = self.api.get("/training/lessons?limit=200" + (f"&cursor={cursor}" if cursor else ""),
+                                token=self.admin())
+            assert page.status == 200, page
+            for item in page.json["items"]:
+                if item["week"] == week.isoformat():
+                    return item["id"]
+            cursor = page.json["next"]
+            assert cursor, f"no lesson found for {week}"
+
+    def reviews_of(self, token, member_id, **query):
+        """The member's review cases as ``token`` (an office) lists them, oldest first."""
+        from urllib.parse import urlencode
+        r = self.api.get("/reviews?" + urlencode(dict(query, member=member_id, limit=200)), token=token)
+        assert r.status == 200, r
+        return r.json["items"]
+
+
 @pytest.fixture(scope="session")
 def flows_cache():
     return {}

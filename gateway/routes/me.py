@@ -12,6 +12,7 @@ ME_PARTS = (
     ("reservations", "reservation", "me_reservations"),
     ("reports", "reporting", "me_reports"),
     ("shrine", "shrine", "me_part"),  # eligibility, next shifts, waiting lists
+    ("standing", "membership", "me_standing"),  # this week's lesson, meetings, an open review and its reasons
 )
 
 

@@ -63,12 +63,14 @@ class OfferRejected(Event):
 
 
 class OfferWithdrawn(Event):
-    summary = "The member withdrew an offer (pending or approved); it is no longer reservable."
+    summary = ("An offer (pending or approved) was withdrawn, by the member or because the member was suspended or "
+               "deactivated; it is no longer reservable.")
 
     class schema(Schema):
         offer_id = fields.Str(required=True)
         member_id = fields.Str(required=True)
         previous_status = fields.Str(required=True)
+        reason = fields.Str(allow_none=True, metadata={"description": "member (default) | suspended | deactivated"})
 
 
 class OfferCompleted(Event):

@@ -6,7 +6,7 @@ import logging
 import os
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -57,6 +57,7 @@ class CatalogService(ServiceBase):
     name = "catalog"
     db = Database(metadata, MIGRATIONS)
     config = Config()
+    membership = RpcProxy("membership")  # asked whether a member may offer (suspended or deactivated: no)
 
     # -- fields and services (عرصه‌ها و خدمات)
     @rpc(expected_exceptions=EXPECTED)
@@ -242,6 +243,7 @@ class CatalogService(ServiceBase):
     @transactional
     def create_offer(self, actor, data):
         body = load(schemas.OfferIn(), data)
+        self._may_offer(actor)
         session = self.db.session
         member = self._member(actor)
         ready = session.execute(select(readiness).where(readiness.c.member_id == actor["id"])).mappings().first()
@@ -287,6 +289,19 @@ class CatalogService(ServiceBase):
             "service_id": service["id"], "requires_documents": service["requires_documents"]},
             province=member["province"])
         return {"id": oid, "status": "pending_review"}
+
+    def _may_offer(self, actor):
+        """A suspended or deactivated member offers nothing new: a question to membership, which owns the account's
+        state (asked before this transaction starts; the suspension events withdraw what is already running)."""
+        standing = self.membership.member_status(actor["id"])
+        status = (standing or {}).get("status", "active")
+        if status == "suspended":
+            raise Forbidden("member_suspended",
+                            "عضویت شما در پی بازنگری تعلیق شده است و تا رفع تعلیق نمی‌توانید خدمت تازه‌ای انتخاب کنید.",
+                            "Your membership is suspended after a review; you cannot offer a new service until "
+                            "the suspension is lifted.")
+        if status == "deactivated":
+            raise Forbidden("member_deactivated", "عضویت شما غیرفعال شده است.", "Your membership has been deactivated.")
 
     @staticmethod
     def _other_field():
@@ -524,3 +539,25 @@ class CatalogService(ServiceBase):
         session.execute(insert(members).values(member_id=p["member_id"], province=envelope["province"],
                                                county=p["county"], education=p.get("education"),
                                                gender=p.get("gender"), activated_at=utcnow()))
+
+    # -- what catalog does when membership suspends or deactivates a member: their running offers end
+    def _withdraw_all(self, envelope, reason):
+        member_id = envelope["payload"]["member_id"]
+        stmt = select(offers).where(offers.c.member_id == member_id, offers.c.status.in_(domain.ACTIVE_STATUSES))
+        if self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        text = {"suspended": "انصراف خودکار: عضویت خادمیار تعلیق شد.",
+                "deactivated": "انصراف خودکار: عضویت خادمیار غیرفعال شد."}[reason]
+        for offer in self.db.session.execute(stmt).mappings().all():
+            if self._end(offer, "withdrawn", domain.ACTIVE_STATUSES, reason=text):
+                self.db.publish(events.OfferWithdrawn, {"offer_id": offer["id"], "member_id": member_id,
+                                                        "previous_status": offer["status"], "reason": reason},
+                                province=offer["province"])
+
+    @on_event("membership", "MemberSuspended")
+    def member_suspended(self, envelope):
+        self._withdraw_all(envelope, "suspended")
+
+    @on_event("membership", "MemberDeactivated")
+    def member_deactivated(self, envelope):
+        self._withdraw_all(envelope, "deactivated")

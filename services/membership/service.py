@@ -1,5 +1,5 @@
-"""Membership service (عضویت): applications, orientation, activation, accounts, meetings."""
-import datetime as dt
+"""Membership service (عضویت): applications, orientation, activation, accounts, meetings; and, in review.py,
+weekly training, the six-monthly meeting rule and the review of members (بازنگری)."""
 import logging
 import os
 
@@ -16,8 +16,16 @@ from kit.schema import load
 from kit.service import ServiceBase
 from services.membership import domain, events, passwords, schemas
 from services.membership.bootstrap import AdminBootstrap
-from services.membership.models import (accounts, applications, login_failures, meeting_attendance, meetings,
-                                        metadata, orientations)
+from services.membership.models import (
+    accounts,
+    applications,
+    login_failures,
+    meeting_attendance,
+    meetings,
+    metadata,
+    orientations,
+)
+from services.membership.review import StayingActive
 
 log = logging.getLogger(__name__)
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -31,7 +39,7 @@ def _orientation_not_found():
     return NotFound("orientation_not_found", "جلسه توجیهی پیدا نشد.", "The orientation session was not found.")
 
 
-class MembershipService(ServiceBase):
+class MembershipService(StayingActive, ServiceBase):
     name = "membership"
     db = Database(metadata, MIGRATIONS)
     bootstrap = AdminBootstrap()
@@ -179,7 +187,8 @@ class MembershipService(ServiceBase):
         deadline = domain.activation_deadline(app["attended_at"])
         if utcnow() > deadline:
             raise Conflict("activation_window_passed",
-                           f"مهلت دو ماهه فعال‌سازی در {to_jalali(deadline)} گذشته است؛ متقاضی را دوباره به جلسه توجیهی دعوت کنید.",
+                           f"مهلت دو ماهه فعال‌سازی در {to_jalali(deadline)} گذشته است؛ "
+                           "متقاضی را دوباره به جلسه توجیهی دعوت کنید.",
                            f"The two-month activation window ended on {deadline.date().isoformat()}; "
                            "invite the applicant to a new orientation session.")
         password = domain.initial_password()
@@ -341,12 +350,12 @@ class MembershipService(ServiceBase):
             raise NotFound("account_not_found", "حساب کاربری پیدا نشد.", "The account was not found.")
         last = session.execute(select(func.max(meeting_attendance.c.attended_at)).where(
             meeting_attendance.c.member_id == account["id"])).scalar()
+        grace = self._grace(account) if account["role"] == "member" else None
         self.db.rollback()
         profile = dict(account, last_meeting_at=last)
         if account["role"] == "member":
             profile["last_meeting_jalali"] = to_jalali(last) if last else None
-            due = (last or account["created_at"]) + dt.timedelta(days=182)
-            profile["next_meeting_due_jalali"] = to_jalali(due)
+            profile["next_meeting_due_jalali"] = to_jalali(domain.meeting_due(grace, last))
         return schemas.Profile().dump(profile)
 
     @rpc
@@ -365,6 +374,7 @@ class MembershipService(ServiceBase):
         self.db.rollback()
         for code in geo.provinces():
             metrics.OVERDUE_APPLICATIONS.labels(code).set(counts.get(code, 0))
+        self._measure_reviews()  # and the review gauges, fresher than the hourly sweep's
         return counts
 
 

@@ -45,4 +45,19 @@ class ReservationDeclined(Event):
         reason = fields.Str(allow_none=True)
 
 
-EVENTS = [ReservationCreated, ReservationAccepted, ReservationDeclined]
+class ReservationCancelled(Event):
+    summary = ("A future reservation (invited or accepted) was cancelled because its member was suspended or "
+               "deactivated; the centre should book another offer for its beneficiary.")
+
+    class schema(Schema):
+        reservation_id = fields.Str(required=True)
+        offer_id = fields.Str(required=True)
+        member_id = fields.Str(required=True)
+        county = fields.Str(required=True)
+        center = fields.Str(required=True)
+        previous_status = fields.Str(required=True)
+        starts_at = fields.DateTime(required=True)
+        reason = fields.Str(required=True, metadata={"description": "suspended | deactivated"})
+
+
+EVENTS = [ReservationCreated, ReservationAccepted, ReservationDeclined, ReservationCancelled]

@@ -17,6 +17,11 @@ from services.reservation.models import beneficiaries, metadata, offers, reserva
 
 log = logging.getLogger(__name__)
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+# why a future reservation ended when its member was stopped (kept in decline_reason)
+CANCELLED_REASONS = {
+    "suspended": "لغو شد: عضویت خادمیار در پی بازنگری تعلیق شد.",
+    "deactivated": "لغو شد: عضویت خادمیار غیرفعال شد.",
+}
 
 
 def _beneficiary_not_found():
@@ -253,3 +258,34 @@ class ReservationService(ServiceBase):
     @on_event("catalog", "OfferCompleted")
     def offer_completed(self, envelope):
         self._offer_ended(envelope, "completed")
+
+    # -- membership suspended or deactivated a member: their offers leave the list, their future reservations end
+    def _member_stopped(self, envelope, reason):
+        member_id = envelope["payload"]["member_id"]
+        session = self.db.session
+        now = utcnow()
+        session.execute(update(offers).where(offers.c.member_id == member_id, offers.c.status == "approved")
+                        .values(status="withdrawn", updated_at=now))
+        # the reservations table knows invited, accepted and declined only: a cancelled reservation is kept as
+        # declined, with the reason in decline_reason, and announced as ReservationCancelled
+        text = CANCELLED_REASONS[reason]
+        held = session.execute(select(reservations).where(
+            reservations.c.member_id == member_id, reservations.c.status.in_(domain.HOLDING),
+            reservations.c.starts_at > now)).mappings().all()
+        for row in held:
+            done = session.execute(update(reservations).where(reservations.c.id == row["id"],
+                                                              reservations.c.status == row["status"])
+                                   .values(status="declined", responded_at=now, decline_reason=text)).rowcount
+            if done == 1:
+                self.db.publish(events.ReservationCancelled, {
+                    "reservation_id": row["id"], "offer_id": row["offer_id"], "member_id": member_id,
+                    "county": row["county"], "center": row["center"], "previous_status": row["status"],
+                    "starts_at": row["starts_at"], "reason": reason}, province=row["province"])
+
+    @on_event("membership", "MemberSuspended")
+    def member_suspended(self, envelope):
+        self._member_stopped(envelope, "suspended")
+
+    @on_event("membership", "MemberDeactivated")
+    def member_deactivated(self, envelope):
+        self._member_stopped(envelope, "deactivated")

@@ -1,0 +1,184 @@
+"""The system recovers by itself from a broker cut, dead database connections and a killed process.
+
+Each test drives the flow of ``workload.py`` through HTTP, inflicts one fault in the middle of it, then requires:
+/readyz answers 200 within a bound without any manual step, fresh requests succeed, every success answer is in the
+database, and every event reached each of its consumers once in effect.
+
+Two known findings (docs/resilience.md) are recognised by their signature, and only then turn the test into an
+expected failure (XFAIL, with the evidence) instead of a failure:
+
+1. *at-least-once RPC*: a request whose acknowledgement was lost is executed a second time (two tickets for one
+   ``POST /desk/tickets``). The data checks still run first.
+2. *a reply that cannot be sent ends the service*: a process exited with nameko's ``Responder.send_response`` in its
+   last traceback. The test then starts it again (what a supervisor would do), runs every data check, and xfails.
+Anything else (a process dying otherwise, /readyz not coming back, a success answer not stored, an event lost or
+applied twice) fails the test.
+"""
+import json
+import time
+
+import eventlet
+import pytest
+
+pytestmark = pytest.mark.timeout(150)
+
+READY_WITHIN = 45  # seconds from the end of the fault to /readyz 200
+
+FINDING_DUPLICATE = ("FINDING 1 (docs/resilience.md, at-least-once RPC): requests executed twice after a lost "
+                     "acknowledgement")
+FINDING_DEAD = ("FINDING 3 (docs/resilience.md, events dead-lettered during a database outage): a consumer whose "
+                "database was away longer than its retries (~6 s) dead-lettered events; they needed the manual replay")
+FINDING_REPLY = ("FINDING 2 (docs/resilience.md, a reply that cannot be sent ends the service): nameko's "
+                 "Responder.send_response gave up and the container died")
+
+
+def reply_crashes(sut, names):
+    """The processes among ``names`` whose last critical log entry is a failed RPC reply (finding 2)."""
+    found = {}
+    for name in names:
+        try:
+            with open(f"{sut.log_dir}/{name}.log", errors="replace") as f:
+                lines = f.readlines()
+        except OSError:
+            continue
+        for line in reversed(lines):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("level") == "critical":
+                exc = entry.get("exc", "")
+                if "send_response" in exc and "nameko/rpc.py" in exc:
+                    found[name] = exc.strip().splitlines()[-1]
+                break
+    return found
+
+
+def drive_through(stage, fault, activations=6, reports=1, before=1.0, after=2.0, desks=2):
+    """Run the workload, call ``fault()`` after ``before`` seconds, keep driving ``after`` seconds more, then check."""
+    sut = stage.sut
+    work = stage.workload().prepare(activations, stage.take_reports(reports))
+    work.start(desks=desks)
+    eventlet.sleep(before)
+    started = time.monotonic()
+    fault()
+    fault_seconds = time.monotonic() - started
+    eventlet.sleep(after)
+    work.stop()
+    findings = []
+    dead = sut.dead_processes()
+    if dead:
+        crashes = reply_crashes(sut, dead)
+        if set(crashes) == set(dead):  # only finding 2: start them again, as a supervisor would, and check the rest
+            findings.append(f"{FINDING_REPLY}: {crashes}")
+            sut.revive()
+    ready_after = sut.wait_ready(READY_WITHIN)
+    stage.fresh_requests_succeed()
+    eventlet.sleep(1)
+    dead_letters = sut.dead_letters()
+    if dead_letters:  # only finding 3 explains these: do the documented replay, then every check must pass
+        findings.append(f"{FINDING_DEAD}: {dead_letters}, {sut.replay_dead_letters()} replayed")
+    answers = work.verify()
+    print(f"\nfault lasted {fault_seconds:.1f} s; ready {ready_after:.1f} s after the driving stopped; answers {answers}")
+    assert work.ok("apply") and work.ok("ticket"), f"nothing succeeded at all: {answers}"
+    if work.duplicates:
+        findings.append(f"{FINDING_DUPLICATE}: {work.duplicates}")
+    work.findings = findings
+    return work
+
+
+def settle(work):
+    """Every check passed; what remains are the known findings, if they showed."""
+    if work.findings:
+        print("\n".join(work.findings))
+        pytest.xfail(" / ".join(work.findings))
+
+
+def test_broker_closes_every_connection(stage):
+    """RabbitMQ closes every connection of the system's vhost (``close_all_connections``); reconnecting works at once."""
+    sut = stage.sut
+    before = len(sut.broker_connections())
+    work = drive_through(stage, sut.close_broker_connections)
+    after = len(sut.broker_connections())
+    assert after >= len(sut.procs), (before, after)  # at least one consumer connection per process again
+    settle(work)
+
+
+@pytest.mark.parametrize("seconds", [1.5, 6])
+def test_broker_unreachable(stage, seconds):
+    """The broker is unreachable (connections reset, reconnects refused) while slow requests (logins: Argon2) are
+    in flight, so replies are being sent when it goes. 1.5 s is within the replies' retries; 6 s is not."""
+    from tests.faults.workload import Client
+    from tests.fixtures import ADMIN_NID, ADMIN_PASSWORD
+    sut = stage.sut
+    logins = []
+
+    def login():
+        logins.append(Client(sut.base).call("POST", "/auth/login", {"national_id": ADMIN_NID,
+                                                                    "password": ADMIN_PASSWORD})[0])
+
+    def fault():
+        pool = eventlet.GreenPool(16)
+        for _ in range(16):
+            pool.spawn(login)
+        eventlet.sleep(0.3)
+        sut.cut_broker(seconds)
+        pool.waitall()
+
+    work = drive_through(stage, fault)
+    print(f"logins in flight: {sorted(map(str, logins))}")
+    settle(work)
+    assert not sut.dead_processes()
+
+
+def test_database_connections_killed(stage):
+    """Every backend of the system's databases is terminated three times in two seconds (as a server restart does)."""
+    sut = stage.sut
+    killed = []
+
+    def fault():
+        for _ in range(3):
+            killed.append(sut.kill_database_connections())
+            eventlet.sleep(1)
+
+    work = drive_through(stage, fault)
+    assert killed[0] > 0, "no connection was there to kill"
+    print(f"backends terminated: {killed}")
+    settle(work)
+
+
+@pytest.mark.parametrize("seconds", [2, 10])
+def test_consumers_database_unreachable(stage, seconds):
+    """The databases of catalog and shrine (consumers of MemberActivated and ReportApproved) are down for a while
+    as members are activated and a report approved: the events wait, are retried, and take effect once."""
+    sut = stage.sut
+    work = drive_through(stage, lambda: sut.database_unreachable(("catalog", "shrine"), seconds), activations=8)
+    settle(work)
+
+
+@pytest.mark.parametrize("name", ["membership", "desk", "shrine", "gateway"])
+def test_process_killed_and_started_again(stage, name):
+    """SIGKILL one part mid-flow (nothing flushed, nothing acknowledged), start it again with the same environment."""
+    sut = stage.sut
+
+    def fault():
+        sut.kill(name)
+        eventlet.sleep(1)
+        sut.restart(name)
+
+    work = drive_through(stage, fault)
+    assert not sut.dead_processes(), sut.dead_processes()
+    settle(work)
+
+
+def test_a_request_redelivered_after_a_lost_ack_takes_effect_once(stage):
+    """Many ticket requests in flight while the broker closes the connections three times: at most once each."""
+    sut = stage.sut
+
+    def fault():
+        for _ in range(3):
+            sut.close_broker_connections()
+            eventlet.sleep(1)
+
+    work = drive_through(stage, fault, activations=2, desks=8)
+    settle(work)
