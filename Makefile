@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint docs clean
+.PHONY: run test faults bench lint docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ test: $(STAMP)
 	$(PY) scripts/ensure_infra.py
 	$(PY) scripts/ensure_browser.py
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The fault suite (broker cuts, database outages, killed processes) on its own: it restarts the local
+# RabbitMQ application and PostgreSQL server for seconds, so it never runs under the main suite.
+faults: $(STAMP)
+	$(PY) scripts/ensure_infra.py
+	$(PY) -m pytest -q tests/faults $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) scripts/ensure_infra.py
