@@ -9,7 +9,7 @@ from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.http import PREFIX, api, query_args
 from gateway.roles import ADMIN, MEMBER, NEIGHBORHOOD_CENTER, OFFICE, PROVINCE_OFFICE, THEMATIC_CENTER
 from services.catalog import schemas as s
-from services.catalog.domain import MAX_DOCUMENT_BYTES
+from services.catalog.schemas import MAX_DOCUMENT_BYTES
 
 MULTIPART_SLACK = 64 * 1024  # room for the multipart envelope around a file of the maximum size
 

@@ -4,6 +4,9 @@ from marshmallow import Schema, fields, validate, validates_schema
 from kit.schema import Phone, Text, check_place
 from services.catalog import domain
 
+# the largest document an offer may carry: part of the contract, so the gateway can refuse a bigger upload early
+MAX_DOCUMENT_BYTES = domain.MAX_DOCUMENT_BYTES
+
 Id = lambda **kw: fields.Str(validate=validate.Length(min=1, max=64), **kw)  # noqa: E731
 
 
