@@ -26,12 +26,19 @@ from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from kit import metrics
 
 log = logging.getLogger(__name__)
 
 RETRY_HEADER = "x-khademyar-retries"
+OUTAGE_HEADER = "x-khademyar-outages"
+
+
+def is_outage(exc):
+    """A failure of the database connection (server restarting, network), as opposed to a handler's own error."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or bool(getattr(exc, "connection_invalidated", False))
 
 
 class Event:
@@ -64,11 +71,18 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
             return
         retries = int(message.headers.get(RETRY_HEADER, 0))
-        headers = dict(message.headers, **{RETRY_HEADER: retries + 1})
+        outages = int(message.headers.get(OUTAGE_HEADER, 0))
         service = self.container.service_name
+        if is_outage(exc_info[1]):
+            # the database is away, not the handler wrong: wait for it without using up the retries
+            headers = dict(message.headers, **{OUTAGE_HEADER: outages + 1})
+            delay = min(0.2 * 2 ** outages, float(self.container.config.get("EVENT_OUTAGE_MAX_BACKOFF", 30)))
+        else:
+            headers = dict(message.headers, **{RETRY_HEADER: retries + 1})
+            delay = min(0.2 * 2 ** retries, 5)
         try:
-            if retries < self.max_retries:
-                eventlet.sleep(min(0.2 * 2 ** retries, 5))
+            if retries < self.max_retries or is_outage(exc_info[1]):
+                eventlet.sleep(delay)
                 self._publisher().publish(message.payload, exchange=None, routing_key=self.queue.name,
                                           headers=headers)
                 metrics.EVENTS_RETRIED.labels(service, self.event_type).inc()

@@ -5,6 +5,7 @@ import eventlet
 import pytest
 from nameko.runners import ServiceRunner
 from sqlalchemy import Column, Integer, String, Table, select
+from sqlalchemy.exc import OperationalError
 
 from kit.db import Database, make_metadata
 from kit.events import DeadLetterMonitor, on_event
@@ -12,7 +13,7 @@ from kit.events import DeadLetterMonitor, on_event
 probe_metadata = make_metadata()
 seen = Table("seen", probe_metadata, Column("member_id", String(32), primary_key=True),
              Column("times", Integer, nullable=False))
-FAILURES = {"left": 0}
+FAILURES = {"left": 0, "outage": 0}
 
 
 class Probe:
@@ -24,6 +25,9 @@ class Probe:
 
     @on_event("membership", "MemberActivated")
     def activated(self, envelope):
+        if FAILURES["outage"] > 0:
+            FAILURES["outage"] -= 1
+            raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection (test)"))
         if FAILURES["left"] > 0:
             FAILURES["left"] -= 1
             raise RuntimeError("induced failure")
@@ -47,7 +51,7 @@ def wait_for(predicate, timeout=20):
 
 @pytest.fixture
 def probe(system):
-    runner = ServiceRunner(dict(system.config))
+    runner = ServiceRunner(dict(system.config, EVENT_OUTAGE_MAX_BACKOFF=0.5))
     runner.add_service(Probe)
     runner.start()
     container = list(runner.containers)[0]
@@ -121,3 +125,14 @@ def test_handler_that_keeps_failing_is_dead_lettered(system, flows, office, prob
         assert message.payload["payload"]["member_id"] == member["id"]
         message.ack()
         queue.close()
+
+
+def test_a_database_outage_does_not_use_up_the_retries(system, flows, office, probe):
+    """Eight failures of the connection (more than the five retries) and the event is still handled, once."""
+    from kit import metrics
+    dead_before = metrics.EVENTS_DEAD.labels("probe", "MemberActivated")._value.get()
+    FAILURES["outage"] = 8
+    member = flows.member(office["9"])
+    assert wait_for(lambda: times_seen(probe, member["id"]), timeout=60) == 1
+    assert FAILURES["outage"] == 0
+    assert metrics.EVENTS_DEAD.labels("probe", "MemberActivated")._value.get() == dead_before
