@@ -30,6 +30,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     event,
     insert,
@@ -112,6 +113,13 @@ def make_metadata():
         Column("event_id", String(32), primary_key=True),
         Column("consumer", String(120), primary_key=True),
         Column("handled_at", UTCDateTime(), nullable=False),
+    )
+    Table(
+        "rpc_calls", metadata,  # answered requests, so that a redelivered request returns its first answer
+        Column("call_id", String(64), primary_key=True),
+        Column("method", String(120), nullable=False),
+        Column("result", Text, nullable=False),
+        Column("answered_at", UTCDateTime(), nullable=False, index=True),
     )
     return metadata
 

@@ -1,9 +1,9 @@
 """What every service has: RED metrics and a health check answering over RPC."""
-from nameko.rpc import rpc
 from sqlalchemy import text
 
 from kit.events import DeadLetterMonitor
 from kit.metrics import Metrics
+from kit.rpc import rpc
 
 
 class ServiceBase:

@@ -1,13 +1,13 @@
 """Routes of catalog: fields and services, readiness, offers, their documents and their review."""
 import base64
 
-from nameko.rpc import RpcProxy
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.http import PREFIX, api, query_args
 from gateway.roles import ADMIN, MEMBER, NEIGHBORHOOD_CENTER, OFFICE, PROVINCE_OFFICE, THEMATIC_CENTER
+from kit.rpc import RpcProxy
 from services.catalog import schemas as s
 from services.catalog.schemas import MAX_DOCUMENT_BYTES
 

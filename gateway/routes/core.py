@@ -4,13 +4,13 @@ import json
 import eventlet
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
 from gateway.http import api
 from kit import geo
 from kit.errors import NotFound
+from kit.rpc import RpcProxy
 
 SERVICES = ("membership", "catalog", "reservation", "reporting", "shrine", "desk")
 

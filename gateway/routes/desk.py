@@ -1,8 +1,7 @@
 """Routes of the service desk (میز خدمت): procedures, tickets, public tracking, the scorecard, members' tickets."""
-from nameko.rpc import RpcProxy
-
 from gateway.http import api, query_args
 from gateway.roles import ADMIN, DESK_OFFICER, MEMBER, OFFICE, PROVINCE_OFFICE, UNIT_OFFICER
+from kit.rpc import RpcProxy
 from services.desk import schemas as s
 
 PROCEDURE_EDITORS = (ADMIN, PROVINCE_OFFICE, UNIT_OFFICER)

@@ -1,9 +1,8 @@
 """Routes of membership: applying, the office's work, login, staff, meetings and /me."""
-from nameko.rpc import RpcProxy
-
 from gateway import auth
 from gateway.http import api, query_args
 from gateway.roles import OFFICE
+from kit.rpc import RpcProxy
 from services.membership import schemas as s
 
 

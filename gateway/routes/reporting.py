@@ -1,8 +1,7 @@
 """Routes of reporting: the member's service reports and the supervisor's review."""
-from nameko.rpc import RpcProxy
-
 from gateway.http import api, query_args
 from gateway.roles import ADMIN, MEMBER, PROVINCE_OFFICE, SUPERVISOR
+from kit.rpc import RpcProxy
 from services.reporting import schemas as s
 
 

@@ -1,8 +1,7 @@
 """Routes of reservation: a neighbourhood centre's beneficiaries and reservations, and the member's answer."""
-from nameko.rpc import RpcProxy
-
 from gateway.http import api, query_args
 from gateway.roles import ADMIN, MEMBER, NEIGHBORHOOD_CENTER, PROVINCE_OFFICE
+from kit.rpc import RpcProxy
 from services.reservation import schemas as s
 
 CENTRE_AND_OFFICE = (NEIGHBORHOOD_CENTER, PROVINCE_OFFICE, ADMIN)

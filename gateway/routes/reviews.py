@@ -1,8 +1,7 @@
 """Routes of staying active (membership): weekly training, where a member stands, and the review (بازنگری)."""
-from nameko.rpc import RpcProxy
-
 from gateway.http import api, query_args
 from gateway.roles import ADMIN, MEMBER, OFFICE, PROVINCE_OFFICE
+from kit.rpc import RpcProxy
 from services.membership import schemas as s
 
 

@@ -1,11 +1,11 @@
 """Routes of the shrine service: eligibility, shifts, the booking storm, waiting lists, draws and attendance."""
 import json
 
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
 from gateway.http import PREFIX, api, query_args
 from gateway.roles import ADMIN, MEMBER, SHRINE_OFFICE
+from kit.rpc import RpcProxy
 from services.shrine import schemas as s
 
 MEMBERS = (MEMBER,)

@@ -6,7 +6,6 @@ import logging
 import os
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +14,7 @@ from kit.db import Database, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from kit.events import on_event
 from kit.persian import to_jalali
+from kit.rpc import RpcProxy, rpc
 from kit.schema import load
 from kit.service import ServiceBase
 from services.catalog import domain, events, schemas

@@ -5,18 +5,17 @@ import logging
 import os
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 
 from kit import geo, pagination
 from kit.db import Database, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from kit.persian import add_working_days, jalali_month_bounds, to_jalali
+from kit.rpc import rpc
 from kit.schema import load
 from kit.service import ServiceBase
 from services.desk import domain, events, schemas

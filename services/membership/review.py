@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import Timer as NamekoTimer
 from prometheus_client import Gauge
 from sqlalchemy import distinct, exists, func, insert, select, update
@@ -26,6 +25,7 @@ from kit.db import new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, NotFound
 from kit.events import on_event
 from kit.persian import TEHRAN, parse_datetime, to_jalali
+from kit.rpc import rpc
 from kit.schema import load
 from services.membership import domain, events, schemas
 from services.membership.models import (

@@ -3,7 +3,6 @@ weekly training, the six-monthly meeting rule and the review of members (باز�
 import logging
 import os
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +11,7 @@ from kit import geo, metrics, pagination
 from kit.db import Database, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from kit.persian import normalize_digits, to_jalali
+from kit.rpc import rpc
 from kit.schema import load
 from kit.service import ServiceBase
 from services.membership import domain, events, passwords, schemas

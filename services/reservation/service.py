@@ -2,7 +2,6 @@
 import logging
 import os
 
-from nameko.rpc import rpc
 from sqlalchemy import insert, select, update
 
 from kit import pagination
@@ -10,6 +9,7 @@ from kit.db import Database, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Invalid, NotFound
 from kit.events import on_event
 from kit.persian import parse_datetime, to_jalali
+from kit.rpc import rpc
 from kit.schema import load
 from kit.service import ServiceBase
 from services.reservation import domain, events, schemas

@@ -12,7 +12,6 @@ import time
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -22,6 +21,7 @@ from kit.db import Database, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from kit.events import on_event
 from kit.persian import TEHRAN
+from kit.rpc import rpc
 from kit.schema import load
 from kit.service import ServiceBase
 from services.shrine import domain, events, schemas

@@ -1,0 +1,149 @@
+"""RPC as Khademyar uses it: nameko's, with three changes that keep promises when the broker or a service is away.
+
+1. **A reply that cannot be sent does not end the service.** nameko's ``RpcConsumer`` lets an error of the reply
+   publisher escape, and the container dies ("thread exited with error"). Ours publishes the reply with retries
+   for as long as a broker failover takes (``RPC_REPLY_RETRY_SECONDS``), and when that is not enough it logs and
+   leaves the request unacknowledged: the broker delivers it again once the consumer has reconnected, and the
+   redelivery is answered from what the first run recorded (point 2).
+2. **Each request carries its call id to the database layer.** A request's AMQP ``correlation_id`` is the same on
+   every delivery of it; ``@transactional`` (kit/db.py) records it with the result in the method's own transaction,
+   so a redelivered request returns the first answer instead of running twice.
+3. **A caller does not wait for ever.** ``RpcProxy`` waits ``RPC_TIMEOUT`` seconds (30 by default) for the reply and
+   then raises ``ServiceTimeout`` (the gateway answers 504), instead of holding a worker until the service returns.
+
+The worker also learns the **tenant** of the request: when the first argument (or ``actor=``) is the actor of a
+province-scoped staff role, its province; on PostgreSQL every transaction of that worker is then confined to the
+province by row-level security (kit/tenancy.py), a second wall behind the services' own scoping.
+"""
+import functools
+import logging
+
+import eventlet
+import nameko.rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest, deserialize_to_instance
+
+log = logging.getLogger(__name__)
+
+# Staff roles whose every action is confined to their own province (the admin is nationwide; a member books shrine
+# shifts that other provinces' shrine offices publish, and the shrine office serves members of every province).
+PROVINCE_SCOPED_ROLES = frozenset({
+    "province_office", "thematic_center", "neighborhood_center", "supervisor", "desk_officer", "unit_officer",
+})
+
+
+@deserialize_to_instance
+class ServiceTimeout(Exception):
+    """The service did not answer within RPC_TIMEOUT seconds."""
+
+
+def tenant_of(args, kwargs):
+    """The province a request is confined to, or None (admin, members, visitors, events, timers)."""
+    actor = kwargs.get("actor", args[0] if args else None)
+    if isinstance(actor, dict) and actor.get("role") in PROVINCE_SCOPED_ROLES and actor.get("province"):
+        return str(actor["province"])
+    return None
+
+
+def reply_retry_policy(seconds):
+    """Retries of the reply publisher that add up to about ``seconds``."""
+    interval_max = 2.0
+    return {"max_retries": max(1, int(seconds / interval_max) + 2), "interval_start": 0.2,
+            "interval_step": 0.6, "interval_max": interval_max}
+
+
+class Responder(nameko.rpc.Responder):
+    def __init__(self, *args, retry_policy=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.publisher_cls = functools.partial(Publisher, retry=True, retry_policy=retry_policy)
+
+
+class RpcConsumer(nameko.rpc.RpcConsumer):
+    def handle_result(self, message, result, exc_info):
+        config = self.container.config
+        responder = Responder(
+            config[AMQP_URI_CONFIG_KEY], nameko.rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+            retry_policy=reply_retry_policy(float(config.get("RPC_REPLY_RETRY_SECONDS", 30))))
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except Exception as exc:  # the broker stayed away past the retries
+            log.error("the reply to %s could not be sent (%s); the request stays unacknowledged and will be "
+                      "delivered again", message.delivery_info.get("routing_key"), exc)
+            self.requeue_message(message)
+            return result, exc_info
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class Rpc(nameko.rpc.Rpc):
+    rpc_consumer = RpcConsumer()
+
+    def handle_message(self, body, message):
+        try:
+            args = body["args"]
+            kwargs = body["kwargs"]
+        except KeyError:
+            raise MalformedRequest("Message missing `args` or `kwargs`") from None
+        self.check_signature(args, kwargs)
+        context_data = self.unpack_message_headers(message)
+        handle_result = functools.partial(self.handle_result, message)
+        try:
+            worker_ctx = self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                                     handle_result=handle_result)
+        except ContainerBeingKilled:
+            self.rpc_consumer.requeue_message(message)
+            return
+        # the worker's green thread has not run yet (spawning does not switch to it)
+        worker_ctx.rpc_call_id = message.properties.get("correlation_id")
+        worker_ctx.tenant = tenant_of(args, kwargs)
+
+
+rpc = Rpc.decorator
+
+
+class MethodProxy(nameko.rpc.MethodProxy):
+    def __init__(self, *args, timeout=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timeout = timeout
+
+    def __call__(self, *args, **kwargs):
+        reply = self._call(*args, **kwargs)
+        if not self.timeout:
+            return reply.result()
+        try:
+            with eventlet.Timeout(self.timeout):
+                return reply.result()
+        except eventlet.Timeout:
+            events = self.reply_listener._reply_events
+            for key, event in list(events.items()):  # forget it: a late reply is then dropped as unknown
+                if event is reply.reply_event:
+                    events.pop(key, None)
+            raise ServiceTimeout(f"{self.service_name}.{self.method_name} did not answer in {self.timeout} s") from None
+
+
+class ServiceProxy(nameko.rpc.ServiceProxy):
+    def __init__(self, *args, timeout=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timeout = timeout
+
+    def __getattr__(self, name):
+        return MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, timeout=self.timeout,
+                           **self.options)
+
+
+class RpcProxy(nameko.rpc.RpcProxy):
+    """nameko's RpcProxy, bounded by ``RPC_TIMEOUT`` seconds (0: wait for ever)."""
+
+    def get_dependency(self, worker_ctx):
+        timeout = float(self.container.config.get("RPC_TIMEOUT", 30) or 0)
+        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, timeout=timeout,
+                            **self.options)
