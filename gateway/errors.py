@@ -9,6 +9,7 @@ from nameko.exceptions import UnknownService
 from werkzeug.wrappers import Response
 
 from kit.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooManyRequests, Unauthorized
+from kit.rpc import ServiceTimeout
 
 
 class GatewayError(ServiceError):
@@ -43,6 +44,7 @@ STATUS = [
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (UnknownService, 503),
+    (ServiceTimeout, 504),
 ]
 
 TITLES = {
@@ -58,6 +60,7 @@ TITLES = {
     429: ("درخواست‌ها بیش از حد مجاز", "Too many requests"),
     500: ("خطای داخلی", "Internal error"),
     503: ("سرویس در دسترس نیست", "Service unavailable"),
+    504: ("پاسخ سرویس دیر شد", "Gateway timeout"),
 }
 
 
@@ -102,6 +105,11 @@ def problem_from_exception(exc, request=None):
         return problem(500, "internal_error", lang, instance=instance)
     if status == 503:
         return problem(503, "service_unavailable", lang, instance=instance, headers={"Retry-After": "5"})
+    if status == 504:
+        detail = ("سامانه در زمان مقرر پاسخ نداد. پیش از تکرار درخواست، نتیجهٔ آن را بررسی کنید؛ ممکن است انجام شده باشد."
+                  if lang == "fa" else
+                  "The system did not answer in time. Before repeating the request, check whether it was done.")
+        return problem(504, "service_timeout", lang, detail=detail, instance=instance, headers={"Retry-After": "5"})
     fields = {name: (m.get(lang) or m.get("fa")) if isinstance(m, dict) else str(m) for name, m in exc.fields.items()}
     headers = {}
     if status == 429 and exc.extra.get("retry_after"):

@@ -17,8 +17,17 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from gateway import auth
-from gateway.errors import (BadRequest, GatewayError, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, language, problem,
-                            problem_from_exception, status_of)
+from gateway.errors import (
+    BadRequest,
+    GatewayError,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    language,
+    problem,
+    problem_from_exception,
+    status_of,
+)
 from kit import metrics
 from kit.errors import EXPECTED, Forbidden
 

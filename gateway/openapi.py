@@ -79,9 +79,11 @@ def document():
             errors.append("404")
         if route.method in ("POST", "PUT", "DELETE") and not route.raw:
             errors.append("409")
+        if not route.raw:
+            errors += ["503", "504"]  # a service away, or slower than RPC_TIMEOUT
+        problem_body = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for code in sorted(set(errors)):
-            op["responses"][code] = {"description": "Problem",
-                                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            op["responses"][code] = {"description": "Problem", "content": problem_body}
         paths.setdefault(path, {})[route.method.lower()] = op
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

@@ -18,6 +18,7 @@ import uuid
 
 import eventlet
 from eventlet.event import Event as GreenEvent
+from kombu.utils import json as kombu_json
 from nameko.amqp.publish import Publisher
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
@@ -43,8 +44,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
-from kit import metrics
+from kit import metrics, tenancy
 from kit.config import service_database_url
+from kit.errors import EXPECTED
 from kit.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -191,6 +193,8 @@ class Database(DependencyProvider):
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self.outbox_insert = insert(self.outbox)
+        self.rpc_calls = metadata.tables["rpc_calls"]
+        self.answer_insert = insert(self.rpc_calls)
 
     # -- lifecycle
     def setup(self):
@@ -198,8 +202,11 @@ class Database(DependencyProvider):
         self.service = self.container.service_name
         self.url = service_database_url(config.get("DATABASE_URL"), self.service)
         self.engine = make_engine(self.url, int(config.get("DB_POOL_SIZE", 10)))
+        # on PostgreSQL, tenant tables carry row-level security (kit/tenancy.py)
+        self.row_security = is_postgres(self.engine) and bool(config.get("DB_ROW_SECURITY", True))
         if config.get("DB_MIGRATE", True):
-            upgrade(self.engine, self.migrations, self.metadata)
+            if upgrade(self.engine, self.migrations, self.metadata) and self.row_security:
+                tenancy.assume_tenant_role(self.engine)
         self.relay_interval = float(config.get("OUTBOX_RELAY_INTERVAL", 1.0))
         self.relay_enabled = bool(config.get("OUTBOX_RELAY", True))
         # after a commit, wait this long so that events committed meanwhile go in the same batch
@@ -305,8 +312,9 @@ class CoreSession:
     has nothing to do; ``begin_nested`` is a SAVEPOINT.
     """
 
-    def __init__(self, engine):
+    def __init__(self, engine, tenant=None):
         self.engine = engine
+        self.tenant = tenant  # PostgreSQL: every transaction confined to this province (kit/tenancy.py)
         self.conn = None
         self.tx = None
 
@@ -315,6 +323,8 @@ class CoreSession:
             self.conn = self.engine.connect()
         if self.tx is None:
             self.tx = self.conn.begin()
+            if self.tenant:
+                tenancy.confine(self.conn, self.tenant)
         return self.conn
 
     def execute(self, statement, parameters=None):
@@ -358,8 +368,29 @@ class DatabaseWorker:
     @property
     def session(self):
         if self._session is None:
-            self._session = CoreSession(self.provider.engine)
+            tenant = getattr(self.worker_ctx, "tenant", None) if self.provider.row_security else None
+            self._session = CoreSession(self.provider.engine, tenant)
         return self._session
+
+    @property
+    def call_id(self):
+        """The AMQP correlation id of the RPC request this worker answers (the same on a redelivery)."""
+        return getattr(self.worker_ctx, "rpc_call_id", None)
+
+    def record_answer(self, method, result):
+        """Keep the answer to this request in the current transaction (see ``transactional``)."""
+        self.session.execute(self.provider.answer_insert, {
+            "call_id": self.call_id, "method": method[:120], "result": kombu_json.dumps(result),
+            "answered_at": utcnow()})
+
+    def recorded_answer(self):
+        """(True, answer) when this request was answered before, else (False, None); the caller has rolled back."""
+        rc = self.provider.rpc_calls
+        try:
+            stored = self.session.execute(select(rc.c.result).where(rc.c.call_id == self.call_id)).scalar()
+        finally:
+            self.rollback()
+        return (False, None) if stored is None else (True, kombu_json.loads(stored))
 
     @property
     def dialect(self):
@@ -416,28 +447,55 @@ class DatabaseWorker:
             self._session = None
 
 
-def transactional(method):
+def transactional(method=None, *, replay=True):
     """Run a service method in one transaction, committed before the reply is sent.
 
     When the database connection turns out to be dead (the server restarted), nothing was committed:
     the method runs once more on a fresh connection.
+
+    RPC is at-least-once: a request whose acknowledgement was lost (the broker cut the connection after the commit,
+    the process was killed) is delivered again. So the answer to every RPC request is recorded, with the request's
+    call id, in the method's own transaction (``rpc_calls``); a redelivered request that then fails, on that record or
+    on any unique key of the first run, is answered with the first answer instead, and its own work is rolled back.
+    ``replay=False`` for methods that are safe to run twice and whose answers should not be kept (login, tracking).
     """
+    if method is None:
+        return functools.partial(transactional, replay=replay)
+    name = method.__name__
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        db = self.db
+        record = replay and db.call_id is not None
         for attempt in (1, 2):
             try:
                 result = method(self, *args, **kwargs)
-                self.db.commit()
+                if record:
+                    db.record_answer(name, result)
+                db.commit()
                 return result
             except DBAPIError as exc:
-                self.db.rollback()
-                self.db.close()
+                db.rollback()
+                db.close()
+                if record and not exc.connection_invalidated:
+                    answered, answer = db.recorded_answer()
+                    if answered:
+                        log.info("request %s to %s was answered before; the same answer again", db.call_id, name)
+                        return answer
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
                 log.warning("database connection lost; running %s again", method.__name__)
+            except EXPECTED as exc:
+                db.rollback()
+                if record:
+                    answered, answer = db.recorded_answer()
+                    if answered:
+                        log.info("request %s to %s was answered before (%s now); the same answer again",
+                                 db.call_id, name, type(exc).__name__)
+                        return answer
+                raise
             except BaseException:
-                self.db.rollback()
+                db.rollback()
                 raise
 
     return wrapper

@@ -121,6 +121,7 @@ def on_event(source_service, event_type, **kwargs):
                 self.db.rollback()
                 raise
             self.db.commit()
+            log.debug("event %s handled by %s", envelope["event_id"], consumer)
             return result
 
         handler.consumes = (source_service, event_type)

@@ -10,6 +10,8 @@ from alembic import command
 from alembic.config import Config
 from eventlet.semaphore import Semaphore
 
+from kit import tenancy
+
 # Alembic's `context` and `op` are module-level proxies: one migration run per process at a time, or two
 # services starting together in one process (the tests) corrupt each other's. A green semaphore, not a
 # threading lock, so a waiting service yields instead of blocking the process.
@@ -27,15 +29,21 @@ def alembic_config(script_location, url=None):
 
 
 def upgrade(engine, script_location, metadata=None):
+    """Bring the database to head; on PostgreSQL also secure the tenant tables (kit/tenancy.py).
+
+    Returns whether the service's connections must assume the unprivileged tenant role.
+    """
     if script_location is None:  # no migrations: create what the metadata says (tests of the kit)
         metadata.create_all(engine)
-        return
+        return False
     cfg = alembic_config(script_location)
     with _ALEMBIC, engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
+        postgres = engine.dialect.name == "postgresql"
+        if postgres:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        return tenancy.ensure_row_security(conn, metadata) if postgres and metadata is not None else False
 
 
 def run_env(metadata):

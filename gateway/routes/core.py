@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from gateway.http import api
 from kit import geo
 from kit.errors import NotFound
+from kit.logs import LogContext
 from kit.rpc import RpcProxy
 
 SERVICES = ("membership", "catalog", "reservation", "reporting", "shrine", "desk")
@@ -21,6 +22,7 @@ def _json(body, status=200):
 
 class CoreRoutes:
     config = Config()
+    log_context = LogContext()
     membership = RpcProxy("membership")
     catalog = RpcProxy("catalog")
     reservation = RpcProxy("reservation")

@@ -534,7 +534,7 @@ class DeskService(ServiceBase):
 
     # -- the visitor's side, without an account ------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    @transactional
+    @transactional(replay=False)  # safe to run twice; its answer is not worth keeping
     def track(self, code, query, client=None):
         """Status, promised date (Jalali) and next step, only with the visitor's mobile."""
         q = load(schemas.TrackQuery(), query or {})

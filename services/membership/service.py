@@ -216,7 +216,7 @@ class MembershipService(StayingActive, ServiceBase):
 
     # -- authentication
     @rpc(expected_exceptions=EXPECTED)
-    @transactional
+    @transactional(replay=False)  # safe to run twice; its answer is not worth keeping
     def login(self, data, client=None):
         """Check a national ID and password; answer the claims the gateway puts in its token."""
         creds = load(schemas.LoginIn(), data)
