@@ -14,7 +14,7 @@ from kit.rpc import rpc
 from kit.schema import load
 from kit.service import ServiceBase
 from services.reporting import domain, events, schemas
-from services.reporting.models import first_reports, metadata, reports, reservations
+from services.reporting.models import cancellations, first_reports, metadata, reports, reservations
 
 log = logging.getLogger(__name__)
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -27,6 +27,12 @@ def _report_not_found():
 def _report_query():
     return (select(reports, reservations.c.service_name)
             .join(reservations, reservations.c.reservation_id == reports.c.reservation_id))
+
+
+def _reservation_cancelled():
+    return Conflict("reservation_cancelled", "این رزرو لغو شده است و برای آن گزارشی ثبت نمی‌شود.",
+                    "This reservation was cancelled; no report is filed for it.",
+                    fields={"reservation": {"fa": "لغو شده است.", "en": "Cancelled."}})
 
 
 def _report_out(row):
@@ -59,6 +65,8 @@ class ReportingService(ServiceBase):
                            "لحظه دیگر دوباره تلاش کنید).",
                            "No accepted reservation of yours has this id (if you just accepted it, try again in a "
                            "moment).", fields={"reservation": {"fa": "پیدا نشد.", "en": "Not found."}})
+        if self._cancelled(res["reservation_id"]):
+            raise _reservation_cancelled()
         problem = domain.performed_on_problem(body["performed_on"], res["starts_at"], utcnow())
         if problem:
             raise Invalid("validation_failed", problem[0], problem[1],
@@ -71,8 +79,10 @@ class ReportingService(ServiceBase):
                 performed_on=body["performed_on"], hours=body["hours"], summary=body["summary"], status="submitted",
                 open_reservation=res["reservation_id"], submitted_at=utcnow()))
             session.flush()
-        except IntegrityError:
+        except IntegrityError:  # a live report of it exists, or its cancellation was written meanwhile (a trigger)
             self.db.rollback()
+            if self._cancelled(res["reservation_id"]):
+                raise _reservation_cancelled() from None
             raise Conflict("report_exists", "برای این خدمت پیش‌تر گزارش ثبت شده است.",
                            "A report of this service was already filed.") from None
         self.db.publish(events.ReportSubmitted, {
@@ -80,6 +90,10 @@ class ReportingService(ServiceBase):
             "offer_id": res["offer_id"], "performed_on": body["performed_on"], "hours": body["hours"]},
             province=res["province"])
         return {"id": rid, "status": "submitted"}
+
+    def _cancelled(self, reservation_id):
+        return self.db.session.execute(select(cancellations.c.reservation_id).where(
+            cancellations.c.reservation_id == reservation_id)).first() is not None
 
     # -- lists
     @rpc(expected_exceptions=EXPECTED)
@@ -161,7 +175,7 @@ class ReportingService(ServiceBase):
                         province=row["province"])
         return {"id": row["id"], "status": "rejected"}
 
-    # -- what reporting learns from reservation
+    # -- what reporting learns from reservation (the two events travel in different queues: either may come first)
     @on_event("reservation", "ReservationAccepted")
     def reservation_accepted(self, envelope):
         p = envelope["payload"]
@@ -174,3 +188,14 @@ class ReportingService(ServiceBase):
             province=envelope["province"], county=p["county"], center=p["center"],
             service_name=p.get("service_name"), starts_at=parse_datetime(p["starts_at"]),
             ends_at=parse_datetime(p["ends_at"]), accepted_at=parse_datetime(envelope["occurred_at"])))
+
+    @on_event("reservation", "ReservationCancelled")
+    def reservation_cancelled(self, envelope):
+        """An accepted reservation was cancelled: no report of it from now on (one still invited was never
+        reportable). A report filed before the cancellation was known stays for the supervisor to decide."""
+        p = envelope["payload"]
+        if p.get("previous_status") != "accepted":
+            return
+        self.db.session.execute(_insert_ignore(self.db.dialect, cancellations).values(
+            reservation_id=p["reservation_id"], member_id=p["member_id"], reason=p["reason"],
+            cancelled_at=parse_datetime(envelope["occurred_at"])).on_conflict_do_nothing())

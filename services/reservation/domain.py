@@ -1,9 +1,19 @@
 """Reservation rules (نیازمندان، رزرو خدمت), pure Python."""
 import datetime as dt
 
-STATUSES = ("invited", "accepted", "declined")
+STATUSES = ("invited", "accepted", "declined", "cancelled")
 HOLDING = ("invited", "accepted")       # reservations that hold the offer's time
 MAX_LENGTH = dt.timedelta(hours=12)    # one reservation is one working session
+
+
+# why a reservation was cancelled (لغو): the code kept in ``cancel_reason`` and carried by ReservationCancelled,
+# and what the member and the centre read
+CANCEL_REASONS = {
+    "suspended": "لغو شد: عضویت خادمیار در پی بازنگری تعلیق شد.",
+    "deactivated": "لغو شد: عضویت خادمیار غیرفعال شد.",
+    "offer_withdrawn": "لغو شد: خادمیار از این خدمت انصراف داد.",
+    "offer_completed": "لغو شد: خادمیار این خدمت را پایان‌یافته اعلام کرد.",
+}
 
 
 def overlaps(a_start, a_end, b_start, b_end):
@@ -57,3 +67,12 @@ def may_reserve(actor, offer):
             and offer["county"] == actor.get("county"))
 
 
+def still_open(status, starts_at, now):
+    """A reservation that a cancellation ends: any invitation not yet answered, and an accepted one still to come
+    (one that has started is left to be reported)."""
+    return status == "invited" or (status == "accepted" and starts_at > now)
+
+
+def cancel_note(reason):
+    """The Persian sentence shown for a cancellation reason code (None when not cancelled)."""
+    return CANCEL_REASONS.get(reason) if reason else None

@@ -46,8 +46,9 @@ class ReservationDeclined(Event):
 
 
 class ReservationCancelled(Event):
-    summary = ("A future reservation (invited or accepted) was cancelled because its member was suspended or "
-               "deactivated; the centre should book another offer for its beneficiary.")
+    summary = ("An open reservation (invited, or accepted and still to come) was cancelled: its member was suspended "
+               "or deactivated, or its offer was withdrawn or completed. The centre should book another offer for its "
+               "beneficiary; a cancelled reservation is never reported.")
 
     class schema(Schema):
         reservation_id = fields.Str(required=True)
@@ -57,7 +58,9 @@ class ReservationCancelled(Event):
         center = fields.Str(required=True)
         previous_status = fields.Str(required=True)
         starts_at = fields.DateTime(required=True)
-        reason = fields.Str(required=True, metadata={"description": "suspended | deactivated"})
+        ends_at = fields.DateTime(required=True)
+        reason = fields.Str(required=True, metadata={
+            "description": "suspended | deactivated | offer_withdrawn | offer_completed"})
 
 
 EVENTS = [ReservationCreated, ReservationAccepted, ReservationDeclined, ReservationCancelled]

@@ -57,8 +57,11 @@ reservations = Table(
     Column("created_by", String(32), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("responded_at", UTCDateTime()),
-    Column("decline_reason", Text),
-    CheckConstraint("status in ('invited','accepted','declined')", name="status"),
+    Column("decline_reason", Text),   # the member's own words when declining
+    Column("cancelled_at", UTCDateTime()),
+    Column("cancel_reason", String(32)),  # why it was cancelled: a code of domain.CANCEL_REASONS
+    CheckConstraint("status in ('invited','accepted','declined','cancelled')", name="status"),
+    CheckConstraint("(status = 'cancelled') = (cancel_reason IS NOT NULL)", name="cancel"),
     CheckConstraint("ends_at > starts_at", name="window"),
     Index("ix_reservations_offer_time", "offer_id", "status", "starts_at"),
     Index("ix_reservations_member", "member_id", "starts_at"),

@@ -76,6 +76,10 @@ class ReservationOut(Schema):
     place = fields.Str()
     status = fields.Str()
     decline_reason = fields.Str(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.Str(allow_none=True, metadata={
+        "description": "why it was cancelled: suspended | deactivated | offer_withdrawn | offer_completed"})
+    cancel_note = fields.Str(allow_none=True, metadata={"description": "the same, as a Persian sentence"})
     created_at = fields.DateTime()
     responded_at = fields.DateTime(allow_none=True)
 

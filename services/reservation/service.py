@@ -17,11 +17,6 @@ from services.reservation.models import beneficiaries, metadata, offers, reserva
 
 log = logging.getLogger(__name__)
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
-# why a future reservation ended when its member was stopped (kept in decline_reason)
-CANCELLED_REASONS = {
-    "suspended": "لغو شد: عضویت خادمیار در پی بازنگری تعلیق شد.",
-    "deactivated": "لغو شد: عضویت خادمیار غیرفعال شد.",
-}
 
 
 def _beneficiary_not_found():
@@ -38,7 +33,7 @@ def _reservation_query():
 
 
 def _reservation_out(row):
-    return dict(row, starts_at_jalali=to_jalali(row["starts_at"]))
+    return dict(row, starts_at_jalali=to_jalali(row["starts_at"]), cancel_note=domain.cancel_note(row["cancel_reason"]))
 
 
 def _scoped(stmt, table, scope):
@@ -190,9 +185,18 @@ class ReservationService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     @transactional
     def accept(self, actor, reservation_id):
-        row = self._invitation(actor, reservation_id)
         session = self.db.session
-        offer = session.execute(select(offers).where(offers.c.offer_id == row["offer_id"])).mappings().first()
+        # the offer's row first, then the reservation's, in the order reserving and cancelling take them: an accept
+        # racing a withdrawal or a suspension waits for it and then finds the offer ended
+        offer_id = session.execute(select(reservations.c.offer_id).where(
+            reservations.c.id == str(reservation_id), reservations.c.member_id == actor["id"])).scalar()
+        if offer_id is None:
+            raise _reservation_not_found()
+        stmt = select(offers).where(offers.c.offer_id == offer_id)
+        if self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update(read=True)
+        offer = session.execute(stmt).mappings().first()
+        row = self._invitation(actor, reservation_id)
         if offer["status"] != "approved":
             raise Conflict("offer_no_longer_available", "این خدمت دیگر فعال نیست.", "This offer is no longer active.")
         busy = session.execute(select(reservations.c.id).where(
@@ -266,21 +270,26 @@ class ReservationService(ServiceBase):
         now = utcnow()
         session.execute(update(offers).where(offers.c.member_id == member_id, offers.c.status == "approved")
                         .values(status="withdrawn", updated_at=now))
-        # the reservations table knows invited, accepted and declined only: a cancelled reservation is kept as
-        # declined, with the reason in decline_reason, and announced as ReservationCancelled
-        text = CANCELLED_REASONS[reason]
-        held = session.execute(select(reservations).where(
-            reservations.c.member_id == member_id, reservations.c.status.in_(domain.HOLDING),
-            reservations.c.starts_at > now)).mappings().all()
-        for row in held:
+        self._cancel_open(reservations.c.member_id == member_id, reason, now)
+
+    def _cancel_open(self, which, reason, now):
+        """Cancel the open reservations (invited, or accepted and still to come) among ``which``, each announced by
+        ReservationCancelled. Called after the offers' rows were written, so an accept racing this waits for it."""
+        session = self.db.session
+        candidates = session.execute(select(reservations).where(
+            which, reservations.c.status.in_(domain.HOLDING))).mappings().all()
+        for row in candidates:
+            if not domain.still_open(row["status"], row["starts_at"], now):
+                continue
             done = session.execute(update(reservations).where(reservations.c.id == row["id"],
                                                               reservations.c.status == row["status"])
-                                   .values(status="declined", responded_at=now, decline_reason=text)).rowcount
+                                   .values(status="cancelled", cancelled_at=now, cancel_reason=reason)).rowcount
             if done == 1:
                 self.db.publish(events.ReservationCancelled, {
-                    "reservation_id": row["id"], "offer_id": row["offer_id"], "member_id": member_id,
+                    "reservation_id": row["id"], "offer_id": row["offer_id"], "member_id": row["member_id"],
                     "county": row["county"], "center": row["center"], "previous_status": row["status"],
-                    "starts_at": row["starts_at"], "reason": reason}, province=row["province"])
+                    "starts_at": row["starts_at"], "ends_at": row["ends_at"], "reason": reason},
+                    province=row["province"])
 
     @on_event("membership", "MemberSuspended")
     def member_suspended(self, envelope):

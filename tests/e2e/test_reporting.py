@@ -5,11 +5,14 @@ import time
 import uuid
 
 import eventlet
+import pytest
 from kombu import Connection, Queue
 from nameko.events import get_event_exchange
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kit import geo
+from kit.db import new_id, utcnow
 from kit.persian import TEHRAN
 
 
@@ -181,3 +184,62 @@ def test_only_the_first_approved_report_of_a_member_is_first(system, api, flows,
     assert approved.status == 200 and approved.json["first_for_member"] is False
     firsts = {x["id"]: x["first_for_member"] for x in api.get("/me/reports", token=v["token"]).json["items"]}
     assert firsts == {v["report"]: True, second.json["id"]: False}
+
+
+# -- a cancelled reservation is never reported
+def _envelope(event_type, payload, province="9"):
+    return {"event_id": new_id(), "event_type": event_type, "version": 1, "occurred_at": utcnow().isoformat(),
+            "province": province, "correlation_id": None, "payload": payload}
+
+
+def _wait_for(predicate, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        eventlet.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def _known(system, table, reservation_id):
+    with system.database("reporting").engine.connect() as conn:
+        return conn.execute(select(table).where(table.c.reservation_id == reservation_id)).first() is not None
+
+
+def test_a_cancelled_reservation_is_not_reported_whichever_event_came_first(system, api, flows, office):
+    from services.reporting.models import cancellations, reports, reservations
+    member = flows.member(office["9"])
+    publish = flows.event_publisher(system.config)
+    now = dt.datetime.now(dt.timezone.utc)
+    facts = {"offer_id": new_id(), "member_id": member["id"], "county": member["application"]["county"],
+             "center": "کانون محله آزمون", "starts_at": (now - dt.timedelta(hours=2)).isoformat(),
+             "ends_at": (now - dt.timedelta(hours=1)).isoformat()}
+    early, late, invited = new_id(), new_id(), new_id()
+    # the cancellation overtakes the acceptance (different queues), for `early`; the usual order for `late`
+    publish("reservation", "ReservationCancelled", _envelope("ReservationCancelled", dict(
+        facts, reservation_id=early, previous_status="accepted", reason="offer_withdrawn")))
+    _wait_for(lambda: _known(system, cancellations, early))
+    for rid in (early, late, invited):
+        publish("reservation", "ReservationAccepted", _envelope("ReservationAccepted", dict(
+            facts, reservation_id=rid, service_id=None, service_name="همراهی")))
+    _wait_for(lambda: all(_known(system, reservations, rid) for rid in (early, late, invited)))
+    publish("reservation", "ReservationCancelled", _envelope("ReservationCancelled", dict(
+        facts, reservation_id=late, previous_status="accepted", reason="suspended")))
+    # a cancelled invitation was never reportable: reporting pays it no heed
+    publish("reservation", "ReservationCancelled", _envelope("ReservationCancelled", dict(
+        facts, reservation_id=invited, previous_status="invited", reason="offer_withdrawn")))
+    _wait_for(lambda: _known(system, cancellations, late))
+    for rid in (early, late):
+        refused = _report(api, member["token"], rid)
+        assert refused.status == 409 and refused.json["code"] == "reservation_cancelled", refused
+        assert "reservation" in refused.json["errors"]
+    assert not _known(system, cancellations, invited)
+    assert _report(api, member["token"], invited).status == 201
+    assert [r["reservation_id"] for r in api.get("/me/reports", token=member["token"]).json["items"]] == [invited]
+    # the database itself refuses a report of a cancelled reservation, whatever the code above it does
+    with pytest.raises(IntegrityError):
+        with system.database("reporting").engine.begin() as conn:
+            conn.execute(insert(reports).values(
+                id=new_id(), reservation_id=late, member_id=member["id"], offer_id=facts["offer_id"], province="9",
+                county=facts["county"], center=facts["center"], performed_on=_today(), hours=1, summary="گزارش",
+                status="submitted", open_reservation=late, submitted_at=utcnow()))

@@ -8,6 +8,7 @@ import eventlet
 from sqlalchemy import select
 
 from kit import geo
+from kit.db import new_id, utcnow
 
 NEED = {"full_name": "فاطمه موسوی", "needs": "خرید دارو و همراهی", "address": "مشهد، خیابان سناباد، پلاک ۳",
         "phone": "09150001111"}
@@ -52,6 +53,20 @@ def projected_status(system, offer):
     from services.reservation.models import offers
     with system.database("reservation").engine.connect() as conn:
         return conn.execute(select(offers.c.status).where(offers.c.offer_id == offer)).scalar()
+
+
+def envelope(event_type, payload, province="9"):
+    """An event as another service's relay would put it on the bus."""
+    return {"event_id": new_id(), "event_type": event_type, "version": 1, "occurred_at": utcnow().isoformat(),
+            "province": province, "correlation_id": None, "payload": payload}
+
+
+def outbox(system, service, event_type, **match):
+    """Payloads of ``service``'s events of one type (published or not) whose fields match."""
+    db = system.database(service)
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(db.outbox).where(db.outbox.c.event_type == event_type)).mappings().all()
+    return [r["payload"] for r in rows if all(r["payload"].get(k) == v for k, v in match.items())]
 
 
 def _ready_offer(system, flows, office):
@@ -181,3 +196,32 @@ def test_only_the_invited_member_answers_and_only_once(system, api, flows, offic
     assert [x["id"] for x in listed] == [r]
     assert api.get(f"/reservations/{r}", token=office["23"]).status == 404
     assert api.get(f"/reservations/{r}", token=office["9"]).json["status"] == "accepted"
+
+
+# -- cancellations (لغو): a status of their own, never a decline
+def test_a_suspended_members_open_reservations_are_cancelled_not_declined(system, api, flows, office):
+    v = _ready_offer(system, flows, office)
+    invited = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=60).json["id"]
+    accepted = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=70).json["id"]
+    declined = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=80).json["id"]
+    assert api.post(f"/reservations/{accepted}/accept", token=v["token"]).status == 200
+    assert api.post(f"/reservations/{declined}/decline", {"reason": "در آن روز در سفرم"},
+                    token=v["token"]).status == 200
+    publish = flows.event_publisher(system.config)
+    publish("membership", "MemberSuspended", envelope("MemberSuspended", {"member_id": v["id"], "review_id": None,
+                                                                         "note": "آزمون"}))
+    wait_for(lambda: api.get(f"/reservations/{accepted}", token=v["token"]).json["status"] == "cancelled")
+    for rid, before in ((invited, "invited"), (accepted, "accepted")):
+        got = api.get(f"/reservations/{rid}", token=v["centre"]).json
+        assert got["status"] == "cancelled" and got["cancel_reason"] == "suspended", got
+        assert "تعلیق" in got["cancel_note"] and got["decline_reason"] is None and got["cancelled_at"]
+        [event] = outbox(system, "reservation", "ReservationCancelled", reservation_id=rid)
+        assert event["previous_status"] == before and event["reason"] == "suspended" and event["ends_at"]
+    # the member's own decline stays a decline, with the member's words
+    kept = api.get(f"/reservations/{declined}", token=v["token"]).json
+    assert kept["status"] == "declined" and kept["decline_reason"] == "در آن روز در سفرم" and kept["cancel_reason"] is None
+    listed = api.get("/reservations?status=cancelled&limit=200", token=v["centre"]).json["items"]
+    assert {invited, accepted} <= {x["id"] for x in listed}
+    again = api.post(f"/reservations/{invited}/accept", token=v["token"])
+    assert again.status == 409 and again.json["code"] == "reservation_not_invited"
+
