@@ -204,9 +204,13 @@ class Database(DependencyProvider):
         self.engine = make_engine(self.url, int(config.get("DB_POOL_SIZE", 10)))
         # on PostgreSQL, tenant tables carry row-level security (kit/tenancy.py)
         self.row_security = is_postgres(self.engine) and bool(config.get("DB_ROW_SECURITY", True))
+        assume_role = False
         if config.get("DB_MIGRATE", True):
-            if upgrade(self.engine, self.migrations, self.metadata) and self.row_security:
-                tenancy.assume_tenant_role(self.engine)
+            assume_role = upgrade(self.engine, self.migrations, self.metadata)
+        elif self.row_security:  # a migration Job secured the tables; we may still connect as a superuser
+            assume_role = tenancy.must_assume_role(self.engine)
+        if assume_role and self.row_security:
+            tenancy.assume_tenant_role(self.engine)
         self.relay_interval = float(config.get("OUTBOX_RELAY_INTERVAL", 1.0))
         self.relay_enabled = bool(config.get("OUTBOX_RELAY", True))
         # after a commit, wait this long so that events committed meanwhile go in the same batch

@@ -70,6 +70,14 @@ def ensure_row_security(conn, metadata):
     return True
 
 
+def must_assume_role(engine):
+    """Whether this engine's user bypasses row security (a superuser) and the tenant role is there to assume."""
+    with engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) "
+            "AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :role)"), {"role": ROLE}).scalar())
+
+
 def assume_tenant_role(engine):
     """From now on every new connection of ``engine`` acts as the unprivileged role (row security applies)."""
 
