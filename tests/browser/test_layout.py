@@ -5,7 +5,7 @@ from tests.browser.support import PHONE, expect, needs_browser
 
 pytestmark = needs_browser
 
-VISITOR_SCREENS = ["/", "/apply", "/procedures", "/track", "/login"]
+VISITOR_SCREENS = ["/", "/apply", "/procedures", "/holidays", "/track", "/login"]
 
 # WCAG contrast of an element's text against the first opaque background behind it
 CONTRAST = """(selector) => {

@@ -102,6 +102,18 @@ const WORDS = {
   },
   member_ticket: { suggestion: ['پیشنهاد و ابتکار', 'Suggestion'], integrity: ['گزارش درخواست وجه', 'Integrity report'],
     open: ['باز', 'Open'], closed: ['بسته شده', 'Closed'] },
+  lesson: { read: ['مطالعه شده', 'Read'], unread: ['مطالعه نشده', 'Not read yet'] },
+  // the review (بازنگری): a case, the office's decision, and the six grounds of the membership guide
+  review: { open: ['باز، در انتظار تصمیم', 'Open, awaiting a decision'], closed: ['بسته شده', 'Closed'] },
+  decision: { continue: ['ادامه خدمت', 'Continue'], suspend: ['تعلیق', 'Suspend'], deactivate: ['غیرفعال کردن', 'Deactivate'] },
+  reason: {
+    inactivity: ['عدم انتخاب خدمت یا عدم ثبت گزارش در زمان مشخص', 'No service chosen, or reports not filed on time'],
+    report_rejected: ['عدم تأیید گزارش توسط ناظر', 'A report not approved by the supervisor'],
+    breach: ['عدم رعایت مقررات و شئون خادمی', 'Not observing the rules of the service'],
+    training_or_meeting: ['عدم شرکت در آموزش‌ها یا جلسات حضوری', 'Missed training or in-person meetings'],
+    discontinuity: ['محرز شدن عدم استمرار خدمت', 'Discontinuity of service established'],
+    shrine_absences: ['بیش از چهار غیبت در کشیک حرم مطهر', 'More than four absences from shrine shifts'],
+  },
 };
 
 /** A shared word, e.g. word('offer', 'approved'); unknown values are shown as they are. */

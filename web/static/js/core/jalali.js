@@ -85,6 +85,17 @@ export const MONTHS_FA = ['فروردین', 'اردیبهشت', 'خرداد', '�
 export const MONTHS_EN = ['Farvardin', 'Ordibehesht', 'Khordad', 'Tir', 'Mordad', 'Shahrivar', 'Mehr', 'Aban',
   'Azar', 'Dey', 'Bahman', 'Esfand'];
 
+// by JavaScript's getUTCDay(): Sunday first
+export const WEEKDAYS_FA = ['یکشنبه', 'دوشنبه', 'سه‌شنبه', 'چهارشنبه', 'پنجشنبه', 'جمعه', 'شنبه'];
+export const WEEKDAYS_EN = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** A calendar day ("2026-03-21") as {y, m, d} in Jalali and its weekday (0 = Sunday). */
+export function jalaliParts(isoDate) {
+  const [gy, gm, gd] = isoDate.slice(0, 10).split('-').map(Number);
+  const [y, m, d] = toJalali(gy, gm, gd);
+  return { y, m, d, weekday: new Date(Date.UTC(gy, gm - 1, gd)).getUTCDay() };
+}
+
 const TEHRAN = new Intl.DateTimeFormat('en-US', {
   timeZone: 'Asia/Tehran', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric',
   hourCycle: 'h23',

@@ -1,5 +1,7 @@
 // Hash routes (#/path) to screens. A screen is {path, title(), roles, nav, render(view, params)}; screens/*.js
 // export lists of them and screens/index.js gathers the lists (see docs/web.md: how to add a screen).
+// ``nav``: false keeps a screen out of every menu; a list of roles shows it only in theirs (the others may still
+// open it by its address).
 
 const screens = [];
 
@@ -32,7 +34,8 @@ function matchPath(pattern, path) {
 }
 
 /** The screens a role sees in its menu, in the order they were registered. */
-export const menu = (role) => screens.filter((screen) => screen.nav !== false && screen.roles.includes(role));
+export const menu = (role) => screens.filter((screen) => screen.nav !== false && screen.roles.includes(role)
+  && (!Array.isArray(screen.nav) || screen.nav.includes(role)));
 
 export const current = () => (location.hash.replace(/^#/, '') || '/');
 

@@ -81,7 +81,7 @@ function ticketActions(t, reload) {
     forms.push(reasonForm(L('ثبت نتیجه', 'Record the result'), L('نتیجه', 'Outcome'), true, async (outcome) => {
       await at('result', { outcome });
       done(L('نتیجه ثبت شد.', 'Result recorded.'));
-    }));
+    }, { name: 'outcome' }));
   }
   if (DESK.includes(role) && t.status === 'result_ready') {
     steps.push(action(L('تحویل به مراجعه‌کننده', 'Deliver to the visitor'), async () => { await at('deliver', {}); done(L('تحویل شد.', 'Delivered.')); }, { tone: 'primary' }));

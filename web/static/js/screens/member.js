@@ -11,9 +11,53 @@ import * as session from '../core/session.js';
 
 const MEMBER = ['member'];
 const TONES = { approved: 'good', accepted: 'good', booked: 'good', eligible: 'good', active: 'good',
-  rejected: 'bad', declined: 'bad', cancelled: 'bad', pending_review: 'wait', submitted: 'wait', invited: 'wait' };
+  rejected: 'bad', declined: 'bad', cancelled: 'bad', pending_review: 'wait', submitted: 'wait', invited: 'wait',
+  under_review: 'wait', suspended: 'wait', deactivated: 'bad' };
 const status = (group, value) => badge(word(group, value), TONES[value] || '');
 const shiftTime = (x) => span(x.starts_at, x.ends_at);
+export const readBadge = (read) => badge(word('lesson', read ? 'read' : 'unread'), read ? 'good' : 'wait');
+/** A ground for review as the membership guide numbers and words it: "۳- عدم رعایت مقررات …". */
+export const reasonTitle = (r) => `${num(r.number)}- ${L(r.title, r.title_en)}`;
+/** Evidence sentences carry dates and counts in Latin digits: shown in the reader's. */
+export const evidence = (r) => digits(L(r.evidence, r.evidence_en));
+
+export function missedWeeks({ missed_weeks: missed, tolerance }) {
+  return L(`${num(missed)} هفته مطلب آموزشی را مطالعه نکرده‌اید؛ با ${num(tolerance)} هفته، ادامه خدمت شما بازنگری می‌شود.`,
+    `You have not read the lesson in ${num(missed)} week(s); at ${num(tolerance)} weeks your service is reviewed.`);
+}
+
+/** Where the member stands (GET /me's standing): an open review and its reasons, suspension, missed meetings. */
+function standingNotices(p, standing) {
+  const out = [];
+  if (p.status === 'suspended') {
+    out.push(alertBox(L('عضویت شما به تصمیم نمایندگی استان تعلیق شده است؛ تا رفع تعلیق، انتخاب خدمت جدید و رزرو کشیک حرم ممکن نیست.',
+      'Your membership is suspended by the provincial office; until it is lifted you cannot offer services or book shrine shifts.'), 'warn'));
+  }
+  const review = standing?.review;
+  if (review) {
+    out.push(section(L('بازنگری ادامه خدمت', 'Your service is under review'), h('div', { class: 'notice warn review', role: 'status' },
+      h('p', {}, L('در پی موارد زیر، ادامه خدمت شما مورد بازنگری قرار گرفته است و نمایندگی استان درباره آن تصمیم می‌گیرد.',
+        'Because of the following, your service is under review; the provincial office will decide on it.')),
+      h('ul', { class: 'reasons' }, review.reasons.map((r) => h('li', {}, h('strong', {}, reasonTitle(r)), h('span', {}, evidence(r))))),
+      h('p', {}, L('تاریخ گشایش پرونده: ', 'Case opened on: '), date(review.opened_at)))));
+  }
+  if (standing?.meetings?.overdue) {
+    out.push(alertBox(L('بیش از شش ماه است که در جلسات حضوری خادمیاران شرکت نکرده‌اید؛ مکان و زمان جلسه را از نمایندگی استان خود جویا شوید.',
+      'You have not attended an in-person meeting for six months; ask your provincial office where and when the next one is.'), 'warn'));
+  }
+  return out;
+}
+
+function trainingPart(training) {
+  if (!training) return null;
+  const lesson = training.lesson;
+  return section(L('آموزش هفتگی', 'Weekly lesson'),
+    lesson ? card(lesson.title, [[L('مطلب آموزشی این هفته', "This week's lesson"), readBadge(training.read)]])
+      : empty(L('مطلب آموزشی این هفته هنوز منتشر نشده است.', "This week's lesson is not published yet.")),
+    training.missed_weeks ? alertBox(missedWeeks(training), 'warn') : null,
+    h('a', { href: '#/training', class: 'button secondary' },
+      lesson && !training.read ? L('مطالعه مطلب این هفته', "Read this week's lesson") : L('آموزش هفتگی', 'Weekly lessons')));
+}
 
 async function home(view) {
   const me = await get('/me');
@@ -23,14 +67,17 @@ async function home(view) {
     view.append(alertBox(L('بخشی از اطلاعات شما اکنون در دسترس نیست؛ کمی بعد دوباره سر بزنید.',
       'Part of your information is unavailable right now; look again shortly.'), 'warn'));
   }
+  const standing = me.standing;
+  view.append(...standingNotices(p, standing));
   const place = [await provinceName(p.province), await countyName(p.province, p.county)].filter(Boolean).join('، ');
   view.append(card(L('وضعیت من', 'My status'), [
-    [L('وضعیت عضویت', 'Membership'), status('member', p.status)],
+    [L('وضعیت عضویت', 'Membership'), h('span', {}, status('member', p.status), standing?.review ? status('member', 'under_review') : null)],
     [L('کد ملی', 'National ID'), nationalId(p.national_id)],
     [L('استان و شهرستان', 'Province and county'), place],
     [L('آخرین جلسه حضوری', 'Last in-person meeting'), p.last_meeting_jalali ? digits(p.last_meeting_jalali) : L('هنوز ثبت نشده', 'None yet')],
     [L('شرکت در جلسه حضوری بعدی تا', 'Next in-person meeting due by'), digits(p.next_meeting_due_jalali)],
   ]));
+  view.append(trainingPart(standing?.training));
 
   const shrine = me.shrine;
   if (shrine) {
@@ -209,13 +256,17 @@ function invitations(view) {
   view.append(list);
 }
 
-/** A disclosure with a reason box and a button: for rejecting, declining, closing with a note. */
-export function reasonForm(label, fieldLabel, required, run) {
+/**
+ * A disclosure with a reason box and a button: for rejecting, declining, closing with a note. ``name`` is the
+ * field as the API spells it (so its problem shows under the box); ``id`` keeps what is typed as a draft.
+ */
+export function reasonForm(label, fieldLabel, required, run, { name = 'reason', id = null } = {}) {
   const f = form({
-    fields: [{ name: 'reason', label: fieldLabel, type: 'textarea', required }],
+    id,
+    fields: [{ name, label: fieldLabel, type: 'textarea', required }],
     submit: label,
     async onSubmit(values) {
-      await run(values.reason);
+      await run(values[name]);
     },
   });
   return h('details', { class: 'reason' }, h('summary', {}, label), f.el);

@@ -94,6 +94,9 @@ function applicationCard(a, reload) {
       extra = h('p', { class: 'hint' }, L('برای دعوت، نخست یک جلسه توجیهی تعریف کنید.', 'To invite, first schedule an orientation session.'));
     }
   }
+  if (a.status === 'activated' && a.member_id) {
+    actions.push(h('a', { href: `#/members/${a.member_id}`, class: 'button secondary' }, L('وضعیت خادمیار', "The member's standing")));
+  }
   if (a.status === 'invited') {
     actions.push(action(L('ثبت حضور در جلسه', 'Record attendance'), async () => {
       await post(`/orientations/${a.orientation_id}/attendance`, { application_ids: [a.id] });
@@ -181,7 +184,7 @@ function memberTickets(view) {
       [L('وضعیت', 'Status'), word('member_ticket', t.status)],
       [L('پاسخ', 'Answer'), t.response],
     ], [], t.status === 'open' ? reasonForm(L('پاسخ و بستن', 'Answer and close'), L('پاسخ به خادمیار', 'Answer to the member'), true,
-      async (response) => { await post(`/member-tickets/${t.id}/close`, { response }); reload(); }) : null),
+      async (response) => { await post(`/member-tickets/${t.id}/close`, { response }); reload(); }, { name: 'response' }) : null),
   L('موردی نیست.', 'Nothing here.'));
   filter.addEventListener('change', () => list.reload());
   view.append(h('div', { class: 'field inline' }, h('label', { for: 'mt-kind' }, L('نوع', 'Kind')), filter), list);

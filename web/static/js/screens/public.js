@@ -1,8 +1,10 @@
-// What anyone may do without an account: read about the programme, apply, read the desk's procedures,
-// track a ticket; and the doors in: logging in and changing the first password.
-import { get, post } from '../core/api.js';
+// What anyone may do without an account: read about the programme, apply, read the desk's procedures and the
+// official holidays (the admin loads them there), track a ticket; and the doors in: logging in and changing the
+// first password.
+import { get, post, put } from '../core/api.js';
 import { alertBox, card, clear, code, date, empty, form, h, listView, notify, section } from '../core/dom.js';
-import { digits, L, num, options } from '../core/i18n.js';
+import { digits, L, latinDigits, num, options } from '../core/i18n.js';
+import { jalaliDate, jalaliParts, jalaliToday, MONTHS_EN, MONTHS_FA, WEEKDAYS_EN, WEEKDAYS_FA } from '../core/jalali.js';
 import { bindProvinceCounty, provinces } from '../core/lookup.js';
 import { go } from '../core/router.js';
 import * as session from '../core/session.js';
@@ -119,6 +121,65 @@ async function proceduresScreen(view) {
   view.append(h('div', { class: 'field inline' }, label, province), list);
   const items = await provinces();
   province.append(h('option', { value: '' }, L('همه استان‌ها', 'All provinces')), ...items.map((p) => h('option', { value: p.code }, p.name)));
+}
+
+/** "۱۴۰۵/۰۱/۰۱ — شنبه ۱ فروردین" */
+function holidayItem(iso) {
+  const { m, d, weekday } = jalaliParts(iso);
+  return h('li', {}, h('strong', {}, digits(jalaliDate(iso))), ' — ',
+    `${L(WEEKDAYS_FA, WEEKDAYS_EN)[weekday]} ${digits(d)} ${L(MONTHS_FA, MONTHS_EN)[m - 1]}`);
+}
+
+async function holidaysScreen(view) {
+  let year = Number(jalaliToday().slice(0, 4));
+  const heading = h('h2', { id: 'holidays-year' });
+  const list = h('div', { 'aria-live': 'polite' });
+  const intro = h('span');
+  let editor = null;
+  function draw(data) {
+    year = data.jalali_year;
+    heading.textContent = L(`تعطیلات رسمی سال ${digits(year)}`, `Official holidays of ${year}`);
+    clear(list).append(...(data.dates.length
+      ? [h('p', { class: 'hint' }, L(`${num(data.dates.length)} روز، افزون بر جمعه‌ها`, `${num(data.dates.length)} day(s), besides Fridays`)),
+        h('ul', { class: 'holidays' }, data.dates.map(holidayItem))]
+      : [empty(L(`برای سال ${digits(year)} هنوز تعطیل رسمی ثبت نشده است؛ جمعه‌ها همیشه تعطیل‌اند.`,
+        `No official holidays are loaded for ${year} yet; Fridays are always off.`))]));
+    if (editor) {
+      editor.inputs.dates.value = data.dates.map((iso) => digits(jalaliDate(iso))).join('\n');
+      intro.textContent = L(`فهرست تعطیلات رسمی سال ${digits(year)}؛ فهرست تازه جای فهرست پیشین این سال را می‌گیرد.`,
+        `The official holidays of ${year}; the new list replaces the year's previous one.`);
+    }
+  }
+  const show = async (which) => draw(await get(`/desk/holidays/${encodeURIComponent(latinDigits(which ?? ''))}`));
+  const pick = form({
+    fields: [{ name: 'jalali_year', label: L('سال شمسی', 'Jalali year'), type: 'number', required: true, value: digits(year) }],
+    submit: L('نمایش', 'Show'),
+    resetOnSuccess: false,
+    async onSubmit(values) {
+      await show(values.jalali_year);
+    },
+  });
+  view.append(h('p', { class: 'lead' }, L('روزهای تعطیل رسمی و جمعه‌ها روز کاری میز خدمت نیستند؛ تاریخ وعده هر درخواست بدون آنها حساب می‌شود.',
+    'Official holidays and Fridays are not working days of the service desk: promised dates skip them.')),
+  pick.el, h('section', { class: 'block', 'aria-labelledby': 'holidays-year' }, heading, list));
+  if (session.role() === 'admin') {
+    editor = form({
+      intro,
+      fields: [{ name: 'dates', label: L('تاریخ‌های تعطیل رسمی (هر تاریخ در یک سطر)', 'Official holidays (one date per line)'),
+        type: 'textarea', rows: 10, hint: L('تاریخ شمسی، مانند ۱۴۰۵/۰۱/۰۱ (ارقام فارسی یا لاتین)؛ جمعه‌ها را ننویسید.',
+          'Jalali dates, e.g. 1405/01/01 (Persian or Latin digits); leave out Fridays.') }],
+      submit: L('ثبت تعطیلات رسمی', 'Save the holidays'),
+      resetOnSuccess: false,
+      async onSubmit(values) {
+        const dates = String(values.dates || '').split(/[\s,،]+/).map(latinDigits).filter(Boolean);
+        const data = await put(`/desk/holidays/${year}`, { dates });
+        notify(L(`تعطیلات رسمی سال ${digits(data.jalali_year)} ثبت شد.`, `The official holidays of ${data.jalali_year} are saved.`));
+        draw(data);
+      },
+    });
+    view.append(section(L('بارگذاری تعطیلات رسمی', 'Load the official holidays'), editor.el));
+  }
+  await show(year);
 }
 
 function trackScreen(view) {
@@ -248,6 +309,9 @@ export default [
   { path: '/', title: () => L('خادمیاری رضوی', 'Razavi volunteers'), roles: VISITOR, render: landing },
   { path: '/apply', title: () => L('ثبت نام جدید', 'Apply for membership'), roles: VISITOR, render: applyScreen },
   { path: '/procedures', title: () => L('فرآیندهای میز خدمت', 'Service desk procedures'), roles: EVERYONE, render: proceduresScreen },
+  { path: '/holidays', title: () => L('تعطیلات رسمی', 'Official holidays'), roles: EVERYONE, render: holidaysScreen,
+    nav: ['visitor', 'admin', 'province_office', 'desk_officer', 'unit_officer'],
+    about: () => L('تعطیلات رسمی هر سال شمسی، که در تاریخ وعده درخواست‌ها روز کاری نیستند', 'Each Jalali year’s official holidays, skipped by promised dates') },
   { path: '/track', title: () => L('پیگیری درخواست', 'Track a request'), roles: VISITOR, render: trackScreen },
   { path: '/login', title: () => L('ورود به سامانه', 'Log in'), roles: VISITOR, render: loginScreen },
   { path: '/password', title: () => L('تغییر رمز عبور', 'Change password'), roles: EVERYONE.filter((r) => r !== 'visitor'), render: passwordScreen },
