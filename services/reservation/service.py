@@ -243,25 +243,34 @@ class ReservationService(ServiceBase):
         else:  # already ended (its end overtook the approval): keep the end, complete the facts
             session.execute(update(offers).where(offers.c.offer_id == p["offer_id"]).values(**values))
 
-    def _offer_ended(self, envelope, status):
+    def _offer_ended(self, envelope, status, reason):
+        """The offer leaves the bookable list, and its open reservations are cancelled: nobody could accept an
+        invitation of an ended offer, and the centre must book another one for its beneficiary."""
         p = envelope["payload"]
         session = self.db.session
+        now = utcnow()
+        # the offer's row first (an accept or a reservation racing this waits for it), then its reservations
         if session.execute(select(offers.c.offer_id).where(offers.c.offer_id == p["offer_id"])).first():
             session.execute(update(offers).where(offers.c.offer_id == p["offer_id"])
-                            .values(status=status, updated_at=utcnow()))
-        else:
+                            .values(status=status, updated_at=now))
+        else:  # its end overtook its approval: a tombstone, and no reservation of it can exist yet
             session.execute(insert(offers).values(offer_id=p["offer_id"], status=status, member_id=p["member_id"],
-                                                  province=envelope["province"], updated_at=utcnow()))
+                                                  province=envelope["province"], updated_at=now))
+            return
+        self._cancel_open(reservations.c.offer_id == p["offer_id"], reason, now)
 
     @on_event("catalog", "OfferWithdrawn")
     def offer_withdrawn(self, envelope):
-        if envelope["payload"].get("previous_status") == "pending_review":
+        p = envelope["payload"]
+        if p.get("previous_status") == "pending_review":
             return  # never approved: never reservable
-        self._offer_ended(envelope, "withdrawn")
+        # withdrawn by the member, or by catalog because membership stopped the member (then say so)
+        reason = p.get("reason") if p.get("reason") in ("suspended", "deactivated") else "offer_withdrawn"
+        self._offer_ended(envelope, "withdrawn", reason)
 
     @on_event("catalog", "OfferCompleted")
     def offer_completed(self, envelope):
-        self._offer_ended(envelope, "completed")
+        self._offer_ended(envelope, "completed", "offer_completed")
 
     # -- membership suspended or deactivated a member: their offers leave the list, their future reservations end
     def _member_stopped(self, envelope, reason):

@@ -177,8 +177,11 @@ def test_a_withdrawn_offer_is_no_longer_reservable(system, api, flows, office):
     assert wait_for(lambda: projected_status(system, v["offer"]) == "withdrawn")  # from OfferWithdrawn
     gone = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=40)
     assert gone.status == 404 and gone.json["code"] == "offer_not_available"
+    # its invitation was cancelled with it (in the same transaction as the projection's end)
     late = api.post(f"/reservations/{invited.json['id']}/accept", token=v["token"])
-    assert late.status == 409 and late.json["code"] == "offer_no_longer_available"
+    assert late.status == 409 and late.json["code"] == "reservation_not_invited", late
+    got = api.get(f"/reservations/{invited.json['id']}", token=v["token"]).json
+    assert got["status"] == "cancelled" and got["cancel_reason"] == "offer_withdrawn"
 
 
 def test_only_the_invited_member_answers_and_only_once(system, api, flows, office):
@@ -225,3 +228,52 @@ def test_a_suspended_members_open_reservations_are_cancelled_not_declined(system
     again = api.post(f"/reservations/{invited}/accept", token=v["token"])
     assert again.status == 409 and again.json["code"] == "reservation_not_invited"
 
+
+def test_an_ended_offer_cancels_its_open_reservations_and_they_are_not_reported(system, api, flows, office):
+    from services.reporting.models import cancellations
+    from services.reporting.models import reservations as reportable
+    from services.reservation.models import reservations
+    v = _ready_offer(system, flows, office)
+    invited = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=100).json["id"]
+    accepted = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=110).json["id"]
+    started = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=120).json["id"]
+    declined = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=130).json["id"]
+    for rid in (accepted, started):
+        assert api.post(f"/reservations/{rid}/accept", token=v["token"]).status == 200
+    assert api.post(f"/reservations/{declined}/decline", token=v["token"]).status == 200
+    # one accepted reservation has begun (its time moved into the past): it is left to be reported
+    now = dt.datetime.now(dt.timezone.utc)
+    with system.database("reservation").engine.begin() as conn:
+        conn.execute(reservations.update().where(reservations.c.id == started).values(
+            starts_at=now - dt.timedelta(minutes=30), ends_at=now + dt.timedelta(minutes=30)))
+
+    def known(table, rid):
+        with system.database("reporting").engine.connect() as conn:
+            return conn.execute(select(table).where(table.c.reservation_id == rid)).first() is not None
+    wait_for(lambda: known(reportable, accepted))  # reporting learnt the acceptance
+    assert api.post(f"/me/offers/{v['offer']}/withdraw", token=v["token"]).status == 200
+    wait_for(lambda: api.get(f"/reservations/{accepted}", token=v["token"]).json["status"] == "cancelled")
+    states = {rid: api.get(f"/reservations/{rid}", token=v["centre"]).json for rid in (invited, accepted, started,
+                                                                                           declined)}
+    assert {rid: (x["status"], x["cancel_reason"]) for rid, x in states.items()} == {
+        invited: ("cancelled", "offer_withdrawn"), accepted: ("cancelled", "offer_withdrawn"),
+        started: ("accepted", None), declined: ("declined", None)}
+    assert {e["reservation_id"]: e["previous_status"] for e in outbox(
+        system, "reservation", "ReservationCancelled", offer_id=v["offer"])} == {invited: "invited",
+                                                                                 accepted: "accepted"}
+    # reporting heard of it: the cancelled one is never reported
+    wait_for(lambda: known(cancellations, accepted))
+    report = {"reservation": accepted, "performed_on": dt.date.today().isoformat(), "hours": 2, "summary": "انجام شد"}
+    refused = api.post("/reports", report, token=v["token"])
+    assert refused.status == 409 and refused.json["code"] == "reservation_cancelled", refused
+
+
+def test_a_completed_offer_cancels_its_invitations(system, api, flows, office):
+    v = _ready_offer(system, flows, office)
+    invited = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=140).json["id"]
+    assert api.post(f"/me/offers/{v['offer']}/complete", token=v["token"]).status == 200
+    wait_for(lambda: api.get(f"/reservations/{invited}", token=v["token"]).json["status"] == "cancelled")
+    got = api.get(f"/reservations/{invited}", token=v["centre"]).json
+    assert got["cancel_reason"] == "offer_completed" and "پایان" in got["cancel_note"]
+    [event] = outbox(system, "reservation", "ReservationCancelled", reservation_id=invited)
+    assert event["reason"] == "offer_completed" and event["previous_status"] == "invited"
