@@ -1,4 +1,11 @@
-"""Tables of the reservation service only."""
+"""Tables of the reservation service only.
+
+Invariants the database enforces (see docs/services/reservation.md):
+- a cancelled reservation has its reason, and only a cancelled one: CHECK constraints;
+- a member never holds two accepted reservations at overlapping times (member_busy): on PostgreSQL an exclusion
+  constraint over tstzrange(starts_at, ends_at) of the member's accepted reservations (btree_gist), on SQLite
+  triggers; both created in the migration (not expressible in portable metadata).
+"""
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
 
 from kit.db import UTCDateTime, make_metadata

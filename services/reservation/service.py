@@ -3,6 +3,7 @@ import logging
 import os
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
 from kit.db import Database, new_id, transactional, utcnow
@@ -25,6 +26,11 @@ def _beneficiary_not_found():
 
 def _reservation_not_found():
     return NotFound("reservation_not_found", "رزرو پیدا نشد.", "The reservation was not found.")
+
+
+def _member_busy():
+    return Conflict("member_busy", "در این زمان خدمت پذیرفته‌شده دیگری دارید.",
+                    "You have accepted another reservation at an overlapping time.")
 
 
 def _reservation_query():
@@ -203,11 +209,15 @@ class ReservationService(ServiceBase):
             reservations.c.member_id == actor["id"], reservations.c.status == "accepted",
             reservations.c.starts_at < row["ends_at"], reservations.c.ends_at > row["starts_at"]).limit(1)).first()
         if busy:
-            raise Conflict("member_busy", "در این زمان خدمت پذیرفته‌شده دیگری دارید.",
-                           "You have accepted another reservation at an overlapping time.")
+            raise _member_busy()
         now = utcnow()
-        session.execute(update(reservations).where(reservations.c.id == row["id"], reservations.c.status == "invited")
-                        .values(status="accepted", responded_at=now))
+        try:
+            session.execute(update(reservations).where(reservations.c.id == row["id"],
+                                                       reservations.c.status == "invited")
+                            .values(status="accepted", responded_at=now))
+        except IntegrityError:  # another accept of this member, at an overlapping time, committed first
+            self.db.rollback()
+            raise _member_busy() from None
         self.db.publish(events.ReservationAccepted, {
             "reservation_id": row["id"], "offer_id": row["offer_id"], "member_id": row["member_id"],
             "county": row["county"], "center": row["center"], "service_id": offer["service_id"],

@@ -5,7 +5,9 @@ import time
 import uuid
 
 import eventlet
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kit import geo
 from kit.db import new_id, utcnow
@@ -182,6 +184,63 @@ def test_a_withdrawn_offer_is_no_longer_reservable(system, api, flows, office):
     assert late.status == 409 and late.json["code"] == "reservation_not_invited", late
     got = api.get(f"/reservations/{invited.json['id']}", token=v["token"]).json
     assert got["status"] == "cancelled" and got["cancel_reason"] == "offer_withdrawn"
+
+
+def _second_offer(system, flows, v):
+    """Another approved offer of the member of ``v`` (a member holds at most two), known to reservation."""
+    o = flows.api.post("/me/offers", {"service": _another_service(flows, v), "details": "صبح‌ها",
+                                      "phone": "09151234567"}, token=v["token"])
+    assert o.status == 201, o
+    assert flows.api.post(f"/offers/{o.json['id']}/approve", token=v["thematic"]).status == 200
+    assert wait_for(lambda: projected_status(system, o.json["id"])) == "approved"
+    return o.json["id"]
+
+
+def test_a_member_accepting_overlapping_reservations_at_once_accepts_one(system, api, flows, office):
+    """Two offers of one member, reserved at overlapping times (each offer once): the accepts race, and for each
+    overlapping pair exactly one wins; the database refuses the second even when the Python check is bypassed."""
+    from services.reservation.models import reservations
+    v = _ready_offer(system, flows, office)
+    other = _second_offer(system, flows, v)
+    pairs = []
+    for k in range(4):
+        a = _reserve(api, v["centre"], v["offer"], v["beneficiary"], hours=200 + 10 * k, length=2)
+        b = _reserve(api, v["centre"], other, v["beneficiary"], hours=201 + 10 * k, length=2)
+        assert a.status == 201 and b.status == 201, (a, b)
+        pairs.append((a.json["id"], b.json["id"]))
+    ids = [rid for pair in pairs for rid in pair]
+    pool = eventlet.GreenPool(len(ids))
+    answers = dict(zip(ids, pool.imap(lambda rid: api.post(f"/reservations/{rid}/accept", token=v["token"]), ids),
+                       strict=True))
+    winners, losers = [], []
+    for a, b in pairs:
+        assert sorted(answers[r].status for r in (a, b)) == [200, 409], (answers[a], answers[b])
+        winners.append(a if answers[a].status == 200 else b)
+        losers.append(b if answers[a].status == 200 else a)
+        assert answers[losers[-1]].json["code"] == "member_busy"
+        assert api.get(f"/reservations/{losers[-1]}", token=v["token"]).json["status"] == "invited"
+    assert len(api.get("/me/reservations?status=accepted&limit=200", token=v["token"]).json["items"]) == 4
+    # the rule is the database's own (PostgreSQL: an exclusion constraint; SQLite: triggers), not only the check
+    # in accept: writing around the service is refused too
+    engine = system.database("reservation").engine
+
+    def write(rid, **values):
+        with engine.begin() as conn:
+            conn.execute(reservations.update().where(reservations.c.id == rid).values(**values))
+
+    def window(rid):
+        with engine.connect() as conn:
+            return conn.execute(select(reservations.c.starts_at, reservations.c.ends_at)
+                                .where(reservations.c.id == rid)).first()
+    with pytest.raises(IntegrityError):
+        write(losers[0], status="accepted")
+    with pytest.raises(IntegrityError):  # nor may an accepted reservation be moved onto another
+        w = window(winners[0])
+        write(winners[1], starts_at=w.starts_at, ends_at=w.ends_at)
+    # back to back is no overlap; another member's time is not this member's
+    w = window(winners[0])
+    write(losers[0], starts_at=w.ends_at, ends_at=w.ends_at + dt.timedelta(minutes=30), status="accepted")
+    write(losers[1], member_id=new_id(), status="accepted")
 
 
 def test_only_the_invited_member_answers_and_only_once(system, api, flows, office):
