@@ -4,8 +4,10 @@ import binascii
 import hashlib
 import logging
 import os
+import time
 
 from nameko.dependency_providers import Config
+from nameko.timer import timer
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +25,29 @@ from services.catalog.models import fields, members, metadata, offer_documents, 
 log = logging.getLogger(__name__)
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 DEFAULT_DOCUMENTS_DIR = os.path.join("var", "documents")
+PART = ".part"                  # a document's bytes until its row is committed
+DOCUMENTS_TIDY_SECONDS = 3600
+STALE_PART_SECONDS = 3600
+
+
+def _discard(staged):
+    for temp, _target in staged:
+        try:
+            os.remove(temp)
+        except FileNotFoundError:
+            pass
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _mtime(path):
+    try:
+        return os.path.getmtime(path)
+    except FileNotFoundError:
+        return None
 
 
 def _field_error(name, fa, en):
@@ -451,8 +476,30 @@ class CatalogService(ServiceBase):
         return os.path.abspath(self.config.get("DOCUMENTS_DIR") or DEFAULT_DOCUMENTS_DIR)
 
     @rpc(expected_exceptions=EXPECTED)
-    @transactional
     def upload_document(self, actor, offer_id, data):
+        """Store a document: its bytes go to ``<path>.part`` (flushed to disk) before the transaction, and are moved
+        into place only once the row is committed. A failure anywhere (a refusal, the insert, the commit) removes the
+        temporary file, so there is never a file without its row; a crash between the commit and the move leaves the
+        complete ``.part`` beside its row, which ``get_document`` and ``tidy_documents`` finish moving."""
+        staged = {}
+        try:
+            out = self._record_document(actor, offer_id, data, staged)
+        except BaseException:
+            _discard(staged.values())
+            raise
+        mine = staged.pop(out["id"], None)
+        _discard(staged.values())  # a redelivered request answered from its first run: this run's bytes go
+        if mine is not None:
+            try:
+                os.replace(*mine)
+            except FileNotFoundError:  # a reader of the new row finished the move first
+                pass
+            except OSError:  # the row is committed and the bytes are whole: a later read finishes the move
+                log.exception("document %s stays under its temporary name for now", out["id"])
+        return out
+
+    @transactional
+    def _record_document(self, actor, offer_id, data, staged):
         body = load(schemas.DocumentIn(), data)
         try:
             content = base64.b64decode(body["content"], validate=True)
@@ -480,21 +527,47 @@ class CatalogService(ServiceBase):
         relative = os.path.join(offer["province"], offer["id"], f"{doc_id}.{kind[1]}")
         target = os.path.join(self._documents_dir(), relative)
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        temp = target + ".part"
+        temp = target + PART
+        staged[doc_id] = (temp, target)
         with open(temp, "wb") as f:
             f.write(content)
-        os.replace(temp, target)
+            f.flush()
+            os.fsync(f.fileno())  # whole on disk before the row that names it is committed
         now = utcnow()
         row = {"id": doc_id, "offer_id": offer["id"], "province": offer["province"], "content_type": kind[0],
                "size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "path": relative,
                "filename": body.get("filename"), "uploaded_by": actor["id"], "uploaded_at": now}
-        try:
-            session.execute(insert(offer_documents).values(**row))
-            session.flush()
-        except Exception:
-            os.remove(target)
-            raise
+        session.execute(insert(offer_documents).values(**row))
         return schemas.DocumentOut().dump(row)
+
+    @timer(interval=DOCUMENTS_TIDY_SECONDS)
+    def tidy_documents(self):
+        """Temporary files a crash left behind: moved into place when their row was committed, removed when not
+        (only those older than an hour: younger ones may belong to an upload still running). Answers the counts."""
+        root = self._documents_dir()
+        cutoff = time.time() - STALE_PART_SECONDS
+        parts = []
+        for folder, _dirs, names in os.walk(root):
+            parts += [os.path.join(folder, n) for n in names if n.endswith(PART)]
+        stale = [p for p in parts if _mtime(p) is not None and _mtime(p) < cutoff]
+        ids = {os.path.basename(p).split(".", 1)[0]: p for p in stale}
+        known = set(self.db.session.execute(select(offer_documents.c.id).where(
+            offer_documents.c.id.in_(list(ids)))).scalars()) if ids else set()
+        self.db.rollback()
+        done = {"moved": 0, "removed": 0}
+        for doc_id, path in ids.items():
+            try:
+                if doc_id in known:
+                    os.replace(path, path[:-len(PART)])
+                    done["moved"] += 1
+                else:
+                    os.remove(path)
+                    done["removed"] += 1
+            except FileNotFoundError:  # another replica got there first
+                pass
+        if any(done.values()):
+            log.warning("documents tidied: %s", done)
+        return done
 
     def _readable_offer(self, actor, offer_id):
         offer = self._offer(offer_id)
@@ -519,12 +592,16 @@ class CatalogService(ServiceBase):
         self.db.rollback()
         if row is None:
             raise _document_not_found()
+        path = os.path.join(self._documents_dir(), row["path"])
         try:
-            with open(os.path.join(self._documents_dir(), row["path"]), "rb") as f:
-                content = f.read()
+            content = _read(path)
         except FileNotFoundError:
-            log.error("document %s of offer %s is missing on disk", row["id"], offer["id"])
-            raise _document_not_found() from None
+            try:  # committed, but a crash came before the move: the whole file is under its temporary name
+                os.replace(path + PART, path)
+                content = _read(path)
+            except FileNotFoundError:
+                log.error("document %s of offer %s is missing on disk", row["id"], offer["id"])
+                raise _document_not_found() from None
         out = schemas.DocumentOut().dump(dict(row))
         out["content"] = base64.b64encode(content).decode("ascii")
         return out

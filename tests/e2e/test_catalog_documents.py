@@ -4,10 +4,14 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
 
 import pytest
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy.exc import OperationalError
 
+from kit import db as kit_db
 from kit import geo
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -110,3 +114,61 @@ def test_documents_are_never_served_to_another_province_or_person(api, flows, of
     # nobody uploads to someone else's offer
     assert _upload_raw(api, other_member["token"], v["offer"], PDF, "application/pdf").status == 404
     assert _upload_raw(api, office["9"], v["offer"], PDF, "application/pdf").status == 403
+
+
+# -- the file and its row: never one without the other
+def _files(documents_dir):
+    return sorted(os.path.relpath(os.path.join(folder, name), documents_dir)
+                  for folder, _dirs, names in os.walk(documents_dir) for name in names)
+
+
+def test_a_failing_commit_or_refusal_leaves_no_file(system, api, specialized, documents_dir, monkeypatch):
+    v = specialized
+    catalog = system.database("catalog")
+    real_commit = kit_db.DatabaseWorker.commit
+
+    def failing_commit(worker):
+        if worker.provider is catalog and worker.worker_ctx.entrypoint.method_name == "upload_document":
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error (test)"))
+        return real_commit(worker)
+
+    monkeypatch.setattr(kit_db.DatabaseWorker, "commit", failing_commit)
+    failed = _upload_raw(api, v["token"], v["offer"], PDF, "application/pdf")
+    monkeypatch.setattr(kit_db.DatabaseWorker, "commit", real_commit)
+    assert failed.status == 500, failed
+    assert _files(documents_dir) == []  # written under a temporary name, removed with the rollback
+    assert api.get(f"/offers/{v['offer']}/documents", token=v["token"]).json["items"] == []
+    # refusals after the checks of the bytes (the offer no longer active) leave nothing either
+    kept = _upload_raw(api, v["token"], v["offer"], PNG, "image/png")
+    assert kept.status == 201, kept
+    assert api.post(f"/me/offers/{v['offer']}/withdraw", token=v["token"]).status == 200
+    late = _upload_raw(api, v["token"], v["offer"], PDF, "application/pdf")
+    assert late.status == 409 and late.json["code"] == "offer_not_active"
+    assert _files(documents_dir) == [os.path.join("9", v["offer"], f"{kept.json['id']}.png")]
+
+
+def test_a_crash_between_commit_and_move_is_finished_and_strays_are_tidied(system, api, specialized, documents_dir):
+    v = specialized
+    doc = _upload_raw(api, v["token"], v["offer"], PDF, "application/pdf").json["id"]
+    folder = os.path.join(documents_dir, "9", v["offer"])
+    final = os.path.join(folder, f"{doc}.pdf")
+    # the process died after the commit, before the move: the whole file is still under its temporary name
+    os.replace(final, final + ".part")
+    got = api.call("GET", f"/offers/{v['offer']}/documents/{doc}", token=v["thematic"])
+    assert got.status == 200 and got.raw.content == PDF
+    assert os.listdir(folder) == [f"{doc}.pdf"]  # the read finished the move
+    # and the hourly tidy: a committed one is moved into place, one never committed is removed, a young one waits
+    second = _upload_raw(api, v["token"], v["offer"], PNG, "image/png").json["id"]
+    committed = os.path.join(folder, f"{second}.png")
+    os.replace(committed, committed + ".part")
+    orphan = os.path.join(folder, f"{uuid.uuid4().hex}.pdf.part")
+    young = os.path.join(folder, f"{uuid.uuid4().hex}.jpg.part")
+    for path in (orphan, young):
+        with open(path, "wb") as f:
+            f.write(PDF)
+    old = time.time() - 2 * 3600
+    for path in (committed + ".part", orphan):
+        os.utime(path, (old, old))
+    with entrypoint_hook(system.container("catalog"), "tidy_documents") as tidy:
+        assert tidy() == {"moved": 1, "removed": 1}
+    assert sorted(os.listdir(folder)) == sorted([f"{doc}.pdf", f"{second}.png", os.path.basename(young)])
