@@ -474,3 +474,37 @@ def office(flows):
         cache = flows._offices = {"9": flows.staff("province_office", "9")[0],
                                   "23": flows.staff("province_office", "23")[0]}
     return cache
+
+
+# -- migrations on real databases: an empty database per test, on each backend
+@pytest.fixture(params=BACKENDS)
+def migration_db(request):
+    """An engine on a fresh, empty database (a SQLite file, or a PostgreSQL database dropped afterwards)."""
+    if request.param == "sqlite":
+        folder = tempfile.mkdtemp(prefix="khademyar-mig-")
+        engine = create_engine(f"sqlite:///{folder}/service.db")
+        yield engine
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    name = f"kt_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = create_engine(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def migrate(engine, service, revision, downgrade=False):
+    """Bring ``engine``'s database to ``revision`` of ``service``'s migrations (up, or down)."""
+    from alembic import command
+
+    from kit.migrate import alembic_config
+    cfg = alembic_config(os.path.join("services", service, "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if downgrade else command.upgrade)(cfg, revision)

@@ -25,15 +25,21 @@ services = Table(
     UniqueConstraint("field_id", "name", name="uq_services_field_name"),
 )
 
-# projection of membership's MemberActivated: who is a member, and where
+# projection of membership's MemberActivated (who is a member, and where) and of its MemberSuspended /
+# MemberDeactivated / MemberReinstated (may the member offer). Those travel in different queues: a status that
+# overtakes the activation makes a row with no county and no activated_at yet (not a known member until then), and
+# status_at (the status event's occurred_at) keeps an older status from overwriting a newer one.
 members = Table(
     "members", metadata,
     Column("member_id", String(32), primary_key=True),
     Column("province", String(8), nullable=False),
-    Column("county", String(8), nullable=False),
+    Column("county", String(8)),
     Column("education", String(16)),
     Column("gender", String(6)),
-    Column("activated_at", UTCDateTime(), nullable=False),
+    Column("activated_at", UTCDateTime()),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("status_at", UTCDateTime()),
+    CheckConstraint("status in ('active','suspended','deactivated')", name="status"),
 )
 
 # the provincial office lets one of its staff members choose the staff field (عرصه ستادی)

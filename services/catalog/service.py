@@ -15,8 +15,8 @@ from kit import pagination
 from kit.db import Database, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from kit.events import on_event
-from kit.persian import to_jalali
-from kit.rpc import RpcProxy, rpc
+from kit.persian import parse_datetime, to_jalali
+from kit.rpc import rpc
 from kit.schema import load
 from kit.service import ServiceBase
 from services.catalog import domain, events, schemas
@@ -68,6 +68,18 @@ def _document_not_found():
     return NotFound("document_not_found", "مدرک پیدا نشد.", "The document was not found.")
 
 
+def _may_offer(member):
+    """A suspended or deactivated member offers nothing new (what already runs is withdrawn by the status events).
+    The status is catalog's own projection of membership's events: no question to membership per offer."""
+    if member["status"] == "suspended":
+        raise Forbidden("member_suspended",
+                        "عضویت شما در پی بازنگری تعلیق شده است و تا رفع تعلیق نمی‌توانید خدمت تازه‌ای انتخاب کنید.",
+                        "Your membership is suspended after a review; you cannot offer a new service until the "
+                        "suspension is lifted.")
+    if member["status"] == "deactivated":
+        raise Forbidden("member_deactivated", "عضویت شما غیرفعال شده است.", "Your membership has been deactivated.")
+
+
 def _offer_query():
     """Offers with their service and field names and their number of documents."""
     docs = (select(func.count()).select_from(offer_documents)
@@ -82,7 +94,6 @@ class CatalogService(ServiceBase):
     name = "catalog"
     db = Database(metadata, MIGRATIONS)
     config = Config()
-    membership = RpcProxy("membership")  # asked whether a member may offer (suspended or deactivated: no)
 
     # -- fields and services (عرصه‌ها و خدمات)
     @rpc(expected_exceptions=EXPECTED)
@@ -135,7 +146,7 @@ class CatalogService(ServiceBase):
     @transactional
     def grant_staff_field(self, actor, member_id):
         session = self.db.session
-        member = session.execute(select(members).where(members.c.member_id == str(member_id))).mappings().first()
+        member = self._known_member(str(member_id))
         if member is None or not (actor["role"] == "admin" or actor.get("province") == member["province"]):
             raise NotFound("member_not_found",
                            "خادمیار پیدا نشد (اگر تازه فعال شده، چند لحظه دیگر دوباره تلاش کنید).",
@@ -160,8 +171,15 @@ class CatalogService(ServiceBase):
                                              "granted_at": now})
 
     # -- readiness (اعلام آمادگی)
-    def _member(self, actor):
-        row = self.db.session.execute(select(members).where(members.c.member_id == actor["id"])).mappings().first()
+    def _known_member(self, member_id, lock=False):
+        """The member's row once MemberActivated has arrived (a row made by a status event alone is not yet one)."""
+        stmt = select(members).where(members.c.member_id == member_id, members.c.activated_at.is_not(None))
+        if lock and self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update(read=True)
+        return self.db.session.execute(stmt).mappings().first()
+
+    def _member(self, actor, lock=False):
+        row = self._known_member(actor["id"], lock)
         if row is None:
             raise _membership_not_known()
         return row
@@ -268,9 +286,11 @@ class CatalogService(ServiceBase):
     @transactional
     def create_offer(self, actor, data):
         body = load(schemas.OfferIn(), data)
-        self._may_offer(actor)
         session = self.db.session
-        member = self._member(actor)
+        # the member's row shared-locked: a suspension being written waits for this offer (and then withdraws it),
+        # or this offer waits for the suspension and is refused
+        member = self._member(actor, lock=True)
+        _may_offer(member)
         ready = session.execute(select(readiness).where(readiness.c.member_id == actor["id"])).mappings().first()
         if ready is None:
             raise Conflict("readiness_required", "نخست اعلام آمادگی کنید و عرصه خود را برگزینید.",
@@ -314,19 +334,6 @@ class CatalogService(ServiceBase):
             "service_id": service["id"], "requires_documents": service["requires_documents"]},
             province=member["province"])
         return {"id": oid, "status": "pending_review"}
-
-    def _may_offer(self, actor):
-        """A suspended or deactivated member offers nothing new: a question to membership, which owns the account's
-        state (asked before this transaction starts; the suspension events withdraw what is already running)."""
-        standing = self.membership.member_status(actor["id"])
-        status = (standing or {}).get("status", "active")
-        if status == "suspended":
-            raise Forbidden("member_suspended",
-                            "عضویت شما در پی بازنگری تعلیق شده است و تا رفع تعلیق نمی‌توانید خدمت تازه‌ای انتخاب کنید.",
-                            "Your membership is suspended after a review; you cannot offer a new service until "
-                            "the suspension is lifted.")
-        if status == "deactivated":
-            raise Forbidden("member_deactivated", "عضویت شما غیرفعال شده است.", "Your membership has been deactivated.")
 
     @staticmethod
     def _other_field():
@@ -606,21 +613,50 @@ class CatalogService(ServiceBase):
         out["content"] = base64.b64encode(content).decode("ascii")
         return out
 
-    # -- what catalog learns from membership
+    # -- what catalog learns from membership: who is a member, where, and whether they may offer. The events travel in
+    # different queues and may overtake each other: a status that comes before the activation is kept, and a status
+    # older than the one recorded (status_at) changes nothing.
     @on_event("membership", "MemberActivated")
     def member_activated(self, envelope):
         p = envelope["payload"]
         session = self.db.session
-        if session.execute(select(members.c.member_id).where(members.c.member_id == p["member_id"])).first():
-            return
-        session.execute(insert(members).values(member_id=p["member_id"], province=envelope["province"],
-                                               county=p["county"], education=p.get("education"),
-                                               gender=p.get("gender"), activated_at=utcnow()))
+        facts = {"county": p["county"], "education": p.get("education"), "gender": p.get("gender"),
+                 "activated_at": utcnow()}
+        known = session.execute(select(members.c.activated_at).where(members.c.member_id == p["member_id"])).first()
+        if known is None:
+            session.execute(insert(members).values(member_id=p["member_id"], province=envelope["province"],
+                                                   status="active", **facts))
+        elif known.activated_at is None:  # a status arrived first: keep it, fill in the facts
+            session.execute(update(members).where(members.c.member_id == p["member_id"]).values(**facts))
+
+    def _status(self, envelope, status):
+        """Record the member's status (first, so an offer being submitted meanwhile is decided before or after it);
+        False when a newer status is already known."""
+        member_id = envelope["payload"]["member_id"]
+        at = parse_datetime(envelope["occurred_at"])
+        session = self.db.session
+        stmt = select(members.c.status_at).where(members.c.member_id == member_id)
+        if self.db.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        row = session.execute(stmt).first()
+        if row is None:  # before its activation arrived
+            session.execute(insert(members).values(member_id=member_id, province=envelope["province"], status=status,
+                                                   status_at=at))
+            return True
+        if row.status_at is not None and row.status_at >= at:
+            log.info("status %s of member %s is older than the one known; ignored", status, member_id)
+            return False
+        session.execute(update(members).where(members.c.member_id == member_id).values(status=status, status_at=at))
+        return True
 
     # -- what catalog does when membership suspends or deactivates a member: their running offers end
-    def _withdraw_all(self, envelope, reason):
+    def _withdraw_all(self, envelope, reason, current):
+        """End the member's running offers; a status that arrived after a newer one (``current`` False: the member
+        was reinstated since) ends only the offers that were running when it happened."""
         member_id = envelope["payload"]["member_id"]
         stmt = select(offers).where(offers.c.member_id == member_id, offers.c.status.in_(domain.ACTIVE_STATUSES))
+        if not current:
+            stmt = stmt.where(offers.c.created_at <= parse_datetime(envelope["occurred_at"]))
         if self.db.dialect == "postgresql":
             stmt = stmt.with_for_update()
         text = {"suspended": "انصراف خودکار: عضویت خادمیار تعلیق شد.",
@@ -633,8 +669,13 @@ class CatalogService(ServiceBase):
 
     @on_event("membership", "MemberSuspended")
     def member_suspended(self, envelope):
-        self._withdraw_all(envelope, "suspended")
+        self._withdraw_all(envelope, "suspended", self._status(envelope, "suspended"))
 
     @on_event("membership", "MemberDeactivated")
     def member_deactivated(self, envelope):
-        self._withdraw_all(envelope, "deactivated")
+        self._withdraw_all(envelope, "deactivated", self._status(envelope, "deactivated"))
+
+    @on_event("membership", "MemberReinstated")
+    def member_reinstated(self, envelope):
+        """New offers are welcome again (the offers withdrawn at the suspension stay withdrawn)."""
+        self._status(envelope, "active")

@@ -1,11 +1,15 @@
 """Catalog through HTTP: fields, readiness and its six-month lock, offers and their review, on both databases."""
 import datetime as dt
+import time
 import uuid
 
 import eventlet
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from kit import geo
+from kit.db import new_id, utcnow
+from kit.persian import normalize_digits
+from tests.fixtures import next_mobile, next_national_id
 
 
 def _field_with_services(flows, kind="general", n=1, requires_documents=False):
@@ -75,7 +79,7 @@ def test_the_field_is_locked_for_six_months_with_the_jalali_unlock_date(system, 
     locked = api.put("/me/readiness", {"province": "9", "county": v["county"], "field": other_field},
                      token=v["token"])
     assert locked.status == 409 and locked.json["code"] == "field_locked", locked
-    assert first["locked_until_jalali"] in locked.json["detail"]
+    assert first["locked_until_jalali"] in normalize_digits(locked.json["detail"])  # Persian digits or Latin
     assert locked.json["locked_until_jalali"] == first["locked_until_jalali"]
     assert api.get("/me/readiness", token=v["token"]).json["field"] == v["field"]
     # six months later (the clock moved by the database) the field may change, but not while an offer runs
@@ -223,3 +227,96 @@ def test_a_rejected_offer_frees_its_place_and_keeps_the_reason(api, flows, offic
     assert mine["status"] == "rejected" and mine["reason"] == "جزئیات خدمت کافی نیست"
     assert api.get("/me/readiness", token=v["token"]).json["active_offers"] == 0
     assert _offer(api, v["token"], v["service"]).status == 201  # the same service may be offered again
+
+
+# -- who may offer: catalog's own projection of membership's status events (no question to membership per offer)
+def _status_event(event_type, member_id, at=None, province="9"):
+    return {"event_id": new_id(), "event_type": event_type, "version": 1,
+            "occurred_at": (at or utcnow()).isoformat(), "province": province, "correlation_id": None,
+            "payload": {"member_id": member_id, "review_id": None, "note": "آزمون"}}
+
+
+def _handled(system, envelope, timeout=20):
+    """Wait until catalog's inbox shows the event handled."""
+    db = system.database("catalog")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with db.engine.connect() as conn:
+            if conn.execute(select(func.count()).select_from(db.inbox).where(
+                    db.inbox.c.event_id == envelope["event_id"])).scalar():
+                return
+        eventlet.sleep(0.1)
+    raise AssertionError(f"{envelope['event_type']} was not handled in time")
+
+
+def _member_row(system, member_id):
+    from services.catalog.models import members
+    with system.database("catalog").engine.connect() as conn:
+        return conn.execute(select(members).where(members.c.member_id == member_id)).mappings().first()
+
+
+def test_a_suspended_or_deactivated_member_offers_nothing_new(system, api, flows, office):
+    from services.catalog.service import CatalogService
+    assert "membership" not in vars(CatalogService)  # no RPC to membership any more
+    field, services = _field_with_services(flows, n=3)
+    v = flows.volunteer(office["9"], field=(field, services[0]))
+    running = _offer(api, v["token"], services[0])
+    assert running.status == 201
+    publish = flows.event_publisher(system.config)
+    # membership itself still calls the member active: the refusal comes from catalog's projection alone
+    suspended = _status_event("MemberSuspended", v["id"])
+    publish("membership", "MemberSuspended", suspended)
+    _handled(system, suspended)
+    refused = _offer(api, v["token"], services[1])
+    assert refused.status == 403 and refused.json["code"] == "member_suspended", refused
+    assert "تعلیق" in refused.json["detail"]
+    en = api.post("/me/offers", {"service": services[1], "details": "جزئیات", "phone": "09151234567"},
+                  token=v["token"], headers={"Accept-Language": "en"})
+    assert en.status == 403 and "suspended" in en.json["detail"]
+    mine = {o["id"]: o["status"] for o in api.get("/me/offers", token=v["token"]).json["items"]}
+    assert mine == {running.json["id"]: "withdrawn"}  # and what ran was withdrawn
+    reinstated = _status_event("MemberReinstated", v["id"])
+    publish("membership", "MemberReinstated", reinstated)
+    _handled(system, reinstated)
+    assert _offer(api, v["token"], services[1]).status == 201
+    deactivated = _status_event("MemberDeactivated", v["id"])
+    publish("membership", "MemberDeactivated", deactivated)
+    _handled(system, deactivated)
+    gone = _offer(api, v["token"], services[2])
+    assert gone.status == 403 and gone.json["code"] == "member_deactivated", gone
+    assert _member_row(system, v["id"])["status"] == "deactivated"
+
+
+def test_member_status_events_overtaking_each_other_leave_the_latest(system, api, flows, office):
+    publish = flows.event_publisher(system.config)
+    # a reinstatement that overtook its suspension: the older suspension changes nothing, and withdraws only what
+    # was running when it happened
+    v = flows.volunteer(office["9"])
+    now = utcnow()
+    reinstated = _status_event("MemberReinstated", v["id"], at=now)
+    publish("membership", "MemberReinstated", reinstated)
+    _handled(system, reinstated)
+    offer = _offer(api, v["token"], v["service"])
+    assert offer.status == 201
+    late = _status_event("MemberSuspended", v["id"], at=now - dt.timedelta(minutes=1))
+    publish("membership", "MemberSuspended", late)
+    _handled(system, late)
+    assert _member_row(system, v["id"])["status"] == "active"
+    assert api.get("/me/offers", token=v["token"]).json["items"][0]["status"] == "pending_review"
+    # a suspension that overtook the activation: kept, and the activation fills in the facts
+    stranger = new_id()
+    early = _status_event("MemberSuspended", stranger)
+    publish("membership", "MemberSuspended", early)
+    _handled(system, early)
+    row = _member_row(system, stranger)
+    assert row["status"] == "suspended" and row["activated_at"] is None and row["county"] is None
+    activated = {"event_id": new_id(), "event_type": "MemberActivated", "version": 1,
+                 "occurred_at": (utcnow() - dt.timedelta(minutes=5)).isoformat(), "province": "9",
+                 "correlation_id": None, "payload": {"member_id": stranger, "county": v["county"],
+                                                     "education": "bachelor", "gender": "female",
+                                                     "national_id": next_national_id(), "first_name": "زهرا",
+                                                     "last_name": "رضایی", "mobile": next_mobile()}}
+    publish("membership", "MemberActivated", activated)
+    _handled(system, activated)
+    row = _member_row(system, stranger)
+    assert row["status"] == "suspended" and row["activated_at"] is not None and row["county"] == v["county"]

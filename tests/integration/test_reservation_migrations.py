@@ -4,54 +4,21 @@ Before the `cancelled` status, a cancellation was kept as `declined` with one of
 decline_reason; the migration turns exactly those into `cancelled` and leaves the members' own declines alone.
 """
 import datetime as dt
-import os
-import tempfile
-import uuid
 
 import pytest
-from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from kit.migrate import alembic_config
-from tests.fixtures import BACKENDS, PG_URL
+from tests.fixtures import migrate
 
-LOCATION = os.path.join("services", "reservation", "migrations")
 BEFORE_CANCELLED = "dac86497e208"  # the head before reservations had a status of their own for cancellations
 SUSPENDED = "لغو شد: عضویت خادمیار در پی بازنگری تعلیق شد."
 DEACTIVATED = "لغو شد: عضویت خادمیار غیرفعال شد."
 
 
-@pytest.fixture(params=BACKENDS)
-def engine(request):
-    if request.param == "sqlite":
-        path = os.path.join(tempfile.mkdtemp(prefix="khademyar-mig-"), "reservation.db")
-        eng = create_engine(f"sqlite:///{path}")
-        yield eng
-        eng.dispose()
-        os.remove(path)
-        return
-    name = f"kt_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    eng = create_engine(PG_URL.rsplit("/", 1)[0] + f"/{name}")
-    yield eng
-    eng.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
-def migrate(engine, revision, how=command.upgrade):
-    cfg = alembic_config(LOCATION)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        how(cfg, revision)
-
-
-def test_old_cancellations_become_cancelled_and_member_declines_stay(engine):
-    migrate(engine, BEFORE_CANCELLED)
+def test_old_cancellations_become_cancelled_and_member_declines_stay(migration_db):
+    engine = migration_db
+    migrate(engine, "reservation", BEFORE_CANCELLED)
     at = dt.datetime(2030, 1, 1, 10, 0)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO offers (offer_id, status, member_id, updated_at) "
@@ -68,7 +35,7 @@ def test_old_cancellations_become_cancelled_and_member_declines_stay(engine):
                 "(:id, 'o', 'b', 'm', '9', '0901', 'c', :s, :e, 'p', :status, 'u', :at, :responded, :reason)"),
                 {"id": rid, "s": at + dt.timedelta(hours=3 * i), "e": at + dt.timedelta(hours=3 * i + 1),
                  "status": status, "at": at, "responded": None if status == "invited" else at, "reason": reason})
-    migrate(engine, "head")
+    migrate(engine, "reservation", "head")
     with engine.connect() as conn:
         got = {r.id: (r.status, r.cancel_reason, r.decline_reason, r.cancelled_at is not None,
                       r.responded_at is not None)
@@ -89,7 +56,7 @@ def test_old_cancellations_become_cancelled_and_member_declines_stay(engine):
             with engine.begin() as conn:
                 conn.execute(text(sql))
     # and back: the old way of keeping them
-    migrate(engine, BEFORE_CANCELLED, command.downgrade)
+    migrate(engine, "reservation", BEFORE_CANCELLED, downgrade=True)
     with engine.connect() as conn:
         back = {r.id: (r.status, r.decline_reason) for r in conn.execute(text("SELECT * FROM reservations"))}
     assert back["r0"] == ("declined", SUSPENDED) and back["r1"] == ("declined", DEACTIVATED)
