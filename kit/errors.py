@@ -4,15 +4,24 @@ They travel over nameko RPC as instances (``deserialize_to_instance``), so the
 gateway maps them by ``isinstance`` in one table (gateway/errors.py) and a
 moved module never turns into a 500.  Each carries a stable ``code``, a Persian
 and an English message, and optional per-field errors ``{field: {"fa", "en"}}``.
+
+The Persian messages, the top one and each field's, are written with Persian digits here, once for every
+service (``kit.persian.persian_numbers``: ``1405/12/29`` -> ``۱۴۰۵/۱۲/۲۹``; ids and codes with Latin letters
+stay as they are); the code, the field names and the English messages are left alone.
 """
 from nameko.exceptions import deserialize_to_instance
+
+from kit.persian import persian_numbers
 
 
 class ServiceError(Exception):
     """Base of every expected error; never raised itself."""
 
     def __init__(self, code, fa, en=None, fields=None, extra=None):
-        super().__init__(code, fa, en or fa, fields or {}, extra or {})
+        # idempotent: an error rebuilt from the RPC wire passes its (already Persian) messages through again
+        fields = {name: dict(m, fa=persian_numbers(m["fa"])) if isinstance(m, dict) and isinstance(m.get("fa"), str)
+                  else m for name, m in (fields or {}).items()}
+        super().__init__(code, persian_numbers(fa), en or fa, fields, extra or {})
 
     code = property(lambda self: self.args[0])
     fa = property(lambda self: self.args[1])

@@ -16,6 +16,7 @@ __all__ = [
     "TEHRAN",
     "normalize_digits",
     "to_persian_digits",
+    "persian_numbers",
     "normalize_text",
     "national_id_check_digit",
     "is_valid_national_id",
@@ -59,6 +60,30 @@ def normalize_digits(s: str) -> str:
 def to_persian_digits(s: str) -> str:
     """ASCII digits to Persian digits (ارقام فارسی)."""
     return s.translate(_TO_PERSIAN)
+
+
+# A Latin "word": letters and digits, possibly joined by - _ . : / (ids, tracking codes, dates, times).
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]+(?:[-_.:/][A-Za-z0-9]+)*")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def persian_numbers(s: str) -> str:
+    """The numbers of a Persian sentence in Persian digits: ``"بین 1 و 2000"`` -> ``"بین ۱ و ۲۰۰۰"``.
+
+    Dates, times and national IDs become Persian too (``1405/12/29``, ``14:30``, ``0012345678``: a Persian
+    reader expects them so, and every input of the API takes either digits). Digits that belong to a Latin
+    word stay as they are, so what is meant to be copied letter by letter survives: opaque ids (``3fa2…``),
+    tracking codes (``A2B3-C4D5-E6F``), and a number right after a Latin word (``ISO 8601``).
+    """
+    def one(m: re.Match) -> str:
+        word = m.group(0)
+        start = m.start()
+        if _LATIN_LETTER.search(word) or (start >= 2 and s[start - 1] == " " and s[start - 2].isascii()
+                                          and s[start - 2].isalpha()):
+            return word
+        return word.translate(_TO_PERSIAN)
+
+    return _LATIN_WORD.sub(one, s) if isinstance(s, str) else s
 
 
 def normalize_text(s: str) -> str:

@@ -1,4 +1,9 @@
-"""marshmallow helpers: Persian-aware fields and loading that raises ``Invalid`` with bilingual field errors."""
+"""marshmallow helpers: Persian-aware fields and loading that raises ``Invalid`` with bilingual field errors.
+
+The Persian messages may carry Latin digits (``Length must be between 1 and 2000.`` -> ``… بین 1 و 2000 …``):
+``Invalid`` (kit/errors.py) writes every Persian message it carries with Persian digits, once for all.
+"""
+import datetime as dt
 import re
 
 from marshmallow import Schema, ValidationError, fields
@@ -21,6 +26,7 @@ _FA = [
     (r"Invalid value\.", "مقدار نادرست است."),
     (r"Not a valid date\.", "تاریخ معتبر نیست (نمونه: ۱۳۷۰/۰۵/۱۲ یا 1991-08-03)."),
     (r"Not a valid datetime\.", "زمان معتبر نیست (نمونه: ۱۴۰۴/۰۸/۳۰ ۱۴:۳۰ یا ISO 8601)."),
+    (r"Not a valid date or time\.", "تاریخ یا زمان معتبر نیست (نمونه: ۱۴۰۴/۰۸/۳۰ یا ۱۴۰۴/۰۸/۳۰ ۱۴:۳۰ یا ISO 8601)."),
     (r"Must be one of: (.*)\.", r"باید یکی از این‌ها باشد: \1."),
     (r"Shorter than minimum length (\d+)\.", r"کوتاه‌تر از حداقل طول \1 است."),
     (r"Longer than maximum length (\d+)\.", r"بلندتر از حداکثر طول \1 است."),
@@ -149,6 +155,35 @@ class FlexDateTime(fields.DateTime):
             return persian.parse_datetime(value)
         except ValueError:
             raise ValidationError("Not a valid datetime.") from None
+
+
+class DayOrMoment(fields.Field):
+    """For ranges in query strings: a moment (ISO 8601 or Jalali ``1404/08/30 14:30``) or a whole day
+    (``1404/08/30``, ``2025-11-21``), as aware UTC.
+
+    A day means its start in Tehran, or with ``end=True`` the start of the next day (so ``to`` is inclusive).
+    """
+
+    def __init__(self, end=False, **kwargs):
+        super().__init__(**kwargs)
+        self.end = end
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Not a valid date or time.")
+        # an unescaped "+03:30" in a query string arrives as " 03:30"
+        value = re.sub(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$", r"\1+\2", value.strip())
+        try:
+            return persian.parse_datetime(value)
+        except (ValueError, OverflowError):
+            pass
+        try:
+            day = persian.parse_date(value)
+            if self.end:
+                day += dt.timedelta(days=1)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=persian.TEHRAN).astimezone(dt.timezone.utc)
+        except (ValueError, OverflowError):  # not a date, or at the very ends of the calendar
+            raise ValidationError("Not a valid date or time.") from None
 
 
 class Actor(Schema):

@@ -15,7 +15,8 @@ class MembershipRoutes:
         return self.membership.apply(request.body)
 
     @api("GET", "/applications", roles=OFFICE, answer=s.ApplicationList, query=s.ApplicationQuery,
-         summary="The province's applications, with the 15-day overdue flag.", tag="membership")
+         summary="The province's applications (admin: all, or ?province=), with the 15-day overdue flag; "
+                 "?q= finds a person by national ID (or its first digits) or name.", tag="membership")
     def list_applications(self, request):
         return self.membership.list_applications(request.actor, query_args(request))
 
@@ -33,6 +34,12 @@ class MembershipRoutes:
          summary="Schedule an orientation session (جلسه توجیهی).", tag="membership")
     def create_orientation(self, request):
         return self.membership.create_orientation(request.actor, request.body)
+
+    @api("GET", "/orientations", roles=OFFICE, answer=s.OrientationList, query=s.SessionQuery,
+         summary="The province's orientation sessions (admin: all, or ?province=), latest first, with places taken "
+                 "and attendance.", tag="membership")
+    def list_orientations(self, request):
+        return self.membership.list_orientations(request.actor, query_args(request))
 
     @api("POST", "/orientations/<id>/attendance", roles=OFFICE, body=s.AttendanceIn,
          summary="Record who attended an orientation session.", tag="membership")
@@ -66,6 +73,12 @@ class MembershipRoutes:
          summary="Schedule an in-person meeting of members.", tag="membership")
     def create_meeting(self, request):
         return self.membership.create_meeting(request.actor, request.body)
+
+    @api("GET", "/meetings", roles=OFFICE, answer=s.MeetingList, query=s.SessionQuery,
+         summary="The province's in-person meetings (admin: all, or ?province=), latest first, with attendance.",
+         tag="membership")
+    def list_meetings(self, request):
+        return self.membership.list_meetings(request.actor, query_args(request))
 
     @api("POST", "/meetings/<id>/attendance", roles=OFFICE, body=s.MeetingAttendanceIn,
          summary="Record which members attended a meeting.", tag="membership")

@@ -1,5 +1,6 @@
 """Membership rules (ثبت نام، جلسه توجیهی، فعال‌سازی), pure Python."""
 import datetime as dt
+import re
 import secrets
 
 OVERDUE_AFTER = dt.timedelta(days=15)          # contact within 15 days of applying
@@ -65,6 +66,29 @@ def missing_scope(role, given):
 def sees_province(actor, province):
     """Tenancy: the national admin sees every province; everyone else only their own."""
     return actor["role"] == "admin" or actor.get("province") == province
+
+
+NATIONAL_ID_LENGTH = 10
+SEARCH_WORDS = 4  # at most this many words of a name are matched
+
+
+def person_search(q):
+    """What the office typed to find a person (already Persian-normalised: ASCII digits, ی and ک):
+
+    - only digits (spaces and dashes between them allowed): a national ID or its first digits, as the inclusive
+      range ``("national_id", (low, high))`` of the ten-digit IDs that start with them (a range, not a LIKE, so the
+      unique index on national IDs serves it in any collation; more than ten digits match nothing);
+    - otherwise the words of a name, each to be found in the first or the last name: ``("name", [words])``;
+    - nothing to look for: None.
+    """
+    q = (q or "").strip()
+    if not q:
+        return None
+    digits = re.sub(r"[\s\-]", "", q)
+    if digits.isascii() and digits.isdigit():
+        pad = max(NATIONAL_ID_LENGTH - len(digits), 0)
+        return "national_id", (digits + "0" * pad, digits + "9" * pad)
+    return "name", q.split()[:SEARCH_WORDS]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ applications = Table(
     CheckConstraint("status in ('submitted','invited','attended','activated')", name="status"),
     CheckConstraint("gender in ('male','female')", name="gender"),
     Index("ix_applications_province_status", "province", "status", "submitted_at"),
+    Index("ix_applications_orientation", "orientation_id", "status"),  # a session's attendance count
 )
 
 orientations = Table(

@@ -1,7 +1,16 @@
 """The RPC contract of membership: what it accepts and what it answers (also feeds the OpenAPI document)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from kit.schema import FlexDate, FlexDateTime, Mobile, NationalId, Text, check_place, persian_messages
+from kit.schema import (
+    DayOrMoment,
+    FlexDate,
+    FlexDateTime,
+    Mobile,
+    NationalId,
+    Text,
+    check_place,
+    persian_messages,
+)
 from services.membership.domain import EDUCATION, REASONS, STAFF_ROLES
 
 persian_messages({
@@ -73,6 +82,11 @@ class ApplicationList(Schema):
 
 class ApplicationQuery(Schema):
     status = fields.Str(validate=validate.OneOf(["submitted", "invited", "attended", "activated", "overdue"]))
+    q = Text(validate=validate.Length(max=80), metadata={
+        "description": "find a person: a national ID or its first digits (any digits), or part of the first or "
+                       "last name (every word must match one of them)"})
+    province = fields.Str(validate=validate.Length(min=1, max=8),
+                          metadata={"description": "admin: one province; an office: only its own"})
     cursor = fields.Str()
     limit = fields.Int(validate=validate.Range(min=1, max=200), load_default=50)
 
@@ -83,6 +97,36 @@ class OrientationIn(Schema):
     capacity = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=5000))
     county = fields.Str(validate=validate.Length(min=1, max=8))
     province = fields.Str(validate=validate.Length(min=1, max=8))  # admin only: offices use their own
+
+
+class SessionQuery(Schema):
+    """Listing orientation sessions or meetings: newest first (latest start first)."""
+    province = fields.Str(validate=validate.Length(min=1, max=8),
+                          metadata={"description": "admin: one province; an office: only its own"})
+    county = fields.Str(validate=validate.Length(min=1, max=8))
+    from_ = DayOrMoment(data_key="from", metadata={"description": "starting at or after (a day: its start)"})
+    to = DayOrMoment(end=True, metadata={"description": "starting before (a day: its end)"})
+    cursor = fields.Str(validate=validate.Length(max=400))
+    limit = fields.Int(validate=validate.Range(min=1, max=200), load_default=50)
+
+
+class OrientationOut(Schema):
+    id = fields.Str()
+    province = fields.Str()
+    county = fields.Str(allow_none=True)
+    starts_at = fields.DateTime()
+    starts_at_jalali = fields.Str()
+    place = fields.Str()
+    capacity = fields.Int()
+    invited = fields.Int(metadata={"description": "places taken: invited applicants, present or not"})
+    attended = fields.Int(metadata={"description": "applicants recorded present"})
+    past = fields.Bool(metadata={"description": "has started (no more invitations)"})
+    created_at = fields.DateTime()
+
+
+class OrientationList(Schema):
+    items = fields.List(fields.Nested(OrientationOut))
+    next = fields.Str(allow_none=True)
 
 
 class InviteIn(Schema):
@@ -144,6 +188,24 @@ class MeetingIn(Schema):
     title = Text(validate=validate.Length(min=1, max=200), load_default="جلسه حضوری خادمیاران")
     county = fields.Str(validate=validate.Length(min=1, max=8))
     province = fields.Str(validate=validate.Length(min=1, max=8))  # admin only: offices use their own
+
+
+class MeetingOut(Schema):
+    id = fields.Str()
+    province = fields.Str()
+    county = fields.Str(allow_none=True)
+    title = fields.Str()
+    starts_at = fields.DateTime()
+    starts_at_jalali = fields.Str()
+    place = fields.Str()
+    attended = fields.Int(metadata={"description": "members recorded present"})
+    past = fields.Bool(metadata={"description": "has started"})
+    created_at = fields.DateTime()
+
+
+class MeetingList(Schema):
+    items = fields.List(fields.Nested(MeetingOut))
+    next = fields.Str(allow_none=True)
 
 
 class MeetingAttendanceIn(Schema):

@@ -1,10 +1,11 @@
 """Membership service (عضویت): applications, orientation, activation, accounts, meetings; and, in review.py,
 weekly training, the six-monthly meeting rule and the review of members (بازنگری)."""
+import datetime as dt
 import logging
 import os
 
 from nameko.timer import timer
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import geo, metrics, pagination
@@ -65,27 +66,29 @@ class MembershipService(StayingActive, ServiceBase):
     def list_applications(self, actor, query):
         q = load(schemas.ApplicationQuery(), query or {})
         now = utcnow()
+        province = _listed_province(actor, q)
         stmt = select(applications)
-        if actor["role"] != "admin":
-            stmt = stmt.where(applications.c.province == actor["province"])
+        if province:
+            stmt = stmt.where(applications.c.province == province)
         status = q.get("status")
         if status == "overdue":
             stmt = stmt.where(applications.c.status == "submitted",
                               applications.c.submitted_at < now - domain.OVERDUE_AFTER)
         elif status:
             stmt = stmt.where(applications.c.status == status)
+        stmt = _searched(stmt, domain.person_search(q.get("q")))
         rows, nxt = pagination.page(self.db.session, stmt, applications.c.submitted_at, applications.c.id,
                                     q.get("cursor"), q["limit"])
-        overdue = self._overdue_count(actor, now)
+        overdue = self._overdue_count(province, now)
         self.db.rollback()
         items = [self._application_out(r, now) for r in rows]
         return schemas.ApplicationList().dump({"items": items, "next": nxt, "overdue_count": overdue})
 
-    def _overdue_count(self, actor, now):
+    def _overdue_count(self, province, now):
         stmt = select(func.count()).select_from(applications).where(
             applications.c.status == "submitted", applications.c.submitted_at < now - domain.OVERDUE_AFTER)
-        if actor["role"] != "admin":
-            stmt = stmt.where(applications.c.province == actor["province"])
+        if province:
+            stmt = stmt.where(applications.c.province == province)
         return self.db.session.execute(stmt).scalar()
 
     @staticmethod
@@ -116,6 +119,27 @@ class MembershipService(StayingActive, ServiceBase):
                                                             starts_at=o["starts_at"], place=o["place"],
                                                             capacity=o["capacity"], invited=0, created_at=utcnow()))
         return {"id": oid}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_orientations(self, actor, query):
+        # present: applicants recorded at the session (on ix_applications_orientation)
+        return self._schedule(actor, query, orientations, schemas.OrientationList, lambda ids: select(
+            applications.c.orientation_id, func.count()).where(
+            applications.c.orientation_id.in_(ids), applications.c.status.in_(("attended", "activated")))
+            .group_by(applications.c.orientation_id))
+
+    def _schedule(self, actor, query, table, answer, present):
+        """A page of orientation sessions or meetings, latest first, each with the count ``present(ids)`` gives."""
+        q = load(schemas.SessionQuery(), query or {})
+        session = self.db.session
+        rows, nxt = _newest_first(session, _sessions(table, _listed_province(actor, q), q), table.c.starts_at,
+                                  table.c.id, q.get("cursor"), q["limit"])
+        counts = dict(session.execute(present([r["id"] for r in rows])).all()) if rows else {}
+        self.db.rollback()
+        now = utcnow()
+        return answer().dump({"items": [dict(r, attended=counts.get(r["id"], 0), past=r["starts_at"] <= now,
+                                             starts_at_jalali=to_jalali(r["starts_at"])) for r in rows],
+                              "next": nxt})
 
     @rpc(expected_exceptions=EXPECTED)
     @transactional
@@ -312,6 +336,12 @@ class MembershipService(StayingActive, ServiceBase):
         return {"id": mid}
 
     @rpc(expected_exceptions=EXPECTED)
+    def list_meetings(self, actor, query):
+        return self._schedule(actor, query, meetings, schemas.MeetingList, lambda ids: select(
+            meeting_attendance.c.meeting_id, func.count()).where(meeting_attendance.c.meeting_id.in_(ids))
+            .group_by(meeting_attendance.c.meeting_id))
+
+    @rpc(expected_exceptions=EXPECTED)
     @transactional
     def record_meeting_attendance(self, actor, meeting_id, data):
         body = load(schemas.MeetingAttendanceIn(), data)
@@ -391,6 +421,65 @@ def _target_province(actor, data):
         raise Invalid("validation_failed", "شهرستان در این استان نیست.", "The county is not in this province.",
                       fields={"county": {"fa": "شهرستان در این استان نیست.", "en": "Not in your province."}})
     return province
+
+
+def _listed_province(actor, q):
+    """The province a list is confined to: an office's own (naming another is refused), the admin's choice or
+    every province (None)."""
+    wanted = q.get("province")
+    if actor["role"] == "admin":
+        if wanted is not None and wanted not in geo.provinces():
+            raise Invalid("validation_failed", "استان شناخته نیست.", "Unknown province.",
+                          fields={"province": {"fa": "استان شناخته نیست.", "en": "Unknown province."}})
+        return wanted
+    if wanted is not None and wanted != actor.get("province"):
+        raise Invalid("validation_failed", "استان نادرست است.", "Wrong province.",
+                      fields={"province": {"fa": "استان شما نیست.", "en": "Not your province."}})
+    return actor.get("province")
+
+
+def _searched(stmt, search):
+    """Applications narrowed to what the office typed (``domain.person_search``)."""
+    if search is None:
+        return stmt
+    kind, value = search
+    if kind == "national_id":
+        return stmt.where(applications.c.national_id.between(*value))
+    for word in value:
+        stmt = stmt.where(or_(applications.c.first_name.icontains(word, autoescape=True),
+                              applications.c.last_name.icontains(word, autoescape=True)))
+    return stmt
+
+
+def _sessions(table, province, q):
+    """Orientation sessions or meetings of a province (None: every one), of a county, starting in [from, to)."""
+    stmt = select(table)
+    if province:
+        stmt = stmt.where(table.c.province == province)
+    if q.get("county"):
+        stmt = stmt.where(table.c.county == q["county"])
+    if q.get("from_"):
+        stmt = stmt.where(table.c.starts_at >= q["from_"])
+    if q.get("to"):
+        stmt = stmt.where(table.c.starts_at < q["to"])
+    return stmt
+
+
+def _newest_first(session, stmt, when_col, id_col, cursor, limit):
+    """``kit.pagination.page`` the other way round: latest (``when_col``, ``id_col``) first, the same cursors.
+
+    (kit.pagination only pages oldest first; a schedule is read from its latest sessions.)"""
+    if cursor:
+        values = pagination.decode(cursor)
+        try:
+            when, last_id = dt.datetime.fromisoformat(values[0]), str(values[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            pagination.decode("!")  # the same error as an undecodable cursor
+        stmt = stmt.where(or_(when_col < when, and_(when_col == when, id_col < last_id)))
+    rows = session.execute(stmt.order_by(when_col.desc(), id_col.desc()).limit(limit + 1)).mappings().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, pagination.encode(rows[-1][when_col.key], rows[-1][id_col.key]) if more else None
 
 
 def _claims(account):

@@ -26,6 +26,11 @@ def typed_moment(day, hour):
     return persian_digits(f"{j.year}/{j.month:02d}/{j.day:02d} {hour:02d}:00")
 
 
+def fact(card, label):
+    """The value of a card's row (<dt>label</dt><dd>value</dd>)."""
+    return card.locator("dl.facts > div", has=card.page.locator("dt", has_text=label)).locator("dd")
+
+
 def free_week(api, admin):
     """This Jalali week when it has no lesson yet (a fresh system), else the first week ahead without one."""
     taken, cursor = set(), None
@@ -67,7 +72,8 @@ def test_the_admin_publishes_a_lesson_and_the_member_reads_it(web, api, flows, o
     # a second lesson for the same week: the API's Persian message, under the week's field
     web.fill({"عنوان مطلب": "مطلب تکراری", "متن مطلب آموزشی": "متن دوم همان هفته", "هفته (اختیاری)": jalali(week.isoformat())})
     web.button("انتشار مطلب آموزشی").click()
-    expect(web.page.locator("#form-lesson [role=alert]")).to_contain_text("پیش‌تر مطلب آموزشی منتشر شده است")
+    expect(web.page.locator("#form-lesson [role=alert]")).to_have_text(
+        f"برای هفته {jalali(week.isoformat())} پیش‌تر مطلب آموزشی منتشر شده است.")  # in Persian digits
     expect(web.field("هفته (اختیاری)")).to_have_attribute("aria-invalid", "true")
     expect(web.page.locator("#form-lesson .field-error:visible")).to_have_text("این هفته مطلب دارد.")
 
@@ -181,29 +187,55 @@ def test_the_office_decides_a_review_case_and_the_member_sees_where_they_stand(w
 
 def test_the_office_schedules_a_meeting_and_records_attendance(web, api, flows, office):
     member = flows.member(office["9"])
+    namesake = flows.member(office["9"])  # the same name: only the national ID tells them apart
     yesterday = tehran_today() - dt.timedelta(days=1)
     place = f"حسینیه ارشاد مشهد {uuid.uuid4().hex[:4]}"
+    # a meeting scheduled elsewhere (another tab, another person of the office, the admin) is listed too
+    earlier = f"مسجد گوهرشاد {uuid.uuid4().hex[:4]}"
+    assert api.post("/meetings", {"starts_at": typed_moment(yesterday, 8), "place": earlier,
+                                  "title": "جلسه صبح"}, token=office["9"]).status == 201
+    tehran = f"مصلای تهران {uuid.uuid4().hex[:4]}"
+    assert api.post("/meetings", {"starts_at": typed_moment(yesterday, 9), "place": tehran},
+                    token=office["23"]).status == 201
     web.use_token(office["9"])
     web.open("/meetings")
+    expect(find_card(web, earlier)).to_contain_text("جلسه صبح")
     web.fill({"زمان جلسه": typed_moment(yesterday, 10), "مکان": place})
     web.button("تعریف جلسه حضوری").click()
     expect(web.notice()).to_contain_text("جلسه حضوری تعریف شد")
-    meeting = web.card(place)
+    meeting = find_card(web, place)
     expect(meeting).to_contain_text("جلسه حضوری خادمیاران")
     expect(meeting).to_contain_text(typed_moment(yesterday, 10))
+    expect(fact(meeting, "حاضران ثبت‌شده")).to_have_text(persian_digits(0))
+    assert web.page.locator(".card", has_text=tehran).count() == 0  # another province's meeting is not listed
+
+    # a new tab (or another device) lists it as well: the list is the API's, not the tab's memory
+    web.logout()
+    web.use_token(office["9"])
+    web.open("/meetings")
+    meeting = find_card(web, place)
 
     meeting.locator("summary", has_text="ثبت حضور خادمیاران").click()
     web.idle()
-    web.button("ثبت حضور", meeting).click()  # nobody ticked: the API's message under the list
-    expect(meeting.locator(".field-error:visible")).to_contain_text("طول باید بین")
-    web.fill({"جستجو در نام یا کد ملی": member["national_id"]}, meeting)
+    web.button("ثبت حضور", meeting).click()  # nobody ticked: the API's message under the list, in Persian digits
+    expect(meeting.locator(".field-error:visible")).to_have_text(f"طول باید بین {persian_digits(1)} و "
+                                                                 f"{persian_digits(2000)} باشد.")
+    # found by the API: the first digits of the national ID (typed in Persian), then the name with that ID
+    web.fill({"جستجو در نام یا کد ملی": persian_digits(member["national_id"][:8])}, meeting)
+    expect(meeting.locator(".check:visible").filter(has_not_text=persian_digits(member["national_id"][:8]))
+           ).to_have_count(0)  # the answer to the search, not the first page of the province's members
     box = meeting.get_by_label(f"زهرا رضایی — {persian_digits(member['national_id'])}", exact=True)
     expect(box).to_be_visible()
-    assert meeting.locator(".check:visible").count() == 1  # the filter left only that member
     box.check()
+    web.fill({"جستجو در نام یا کد ملی": persian_digits(namesake["national_id"])}, meeting)
+    other = meeting.get_by_label(f"زهرا رضایی — {persian_digits(namesake['national_id'])}", exact=True)
+    expect(other).to_be_visible()
+    expect(box).to_be_checked()  # what was ticked stays ticked while the search changes
+    expect(meeting.locator(".check:visible")).to_have_count(2)
     web.check_screen().shot("office-meetings")
     web.button("ثبت حضور", meeting).click()
     expect(web.notice()).to_have_text(f"حضور {persian_digits(1)} خادمیار در جلسه ثبت شد.")
+    expect(fact(find_card(web, place), "حاضران ثبت‌شده")).to_have_text(persian_digits(1))  # the list, drawn again
 
     # the member's home shows the meeting as the last one attended
     web.logout()
@@ -213,6 +245,7 @@ def test_the_office_schedules_a_meeting_and_records_attendance(web, api, flows, 
     expect(status).to_contain_text(jalali(yesterday.isoformat()))
     assert api.get("/me", token=member["token"]).json["profile"]["last_meeting_jalali"] == jalali(
         yesterday.isoformat(), persian=False)
+    assert api.get("/me", token=namesake["token"]).json["profile"]["last_meeting_jalali"] is None
 
 
 def test_the_admin_loads_a_years_holidays_and_anyone_reads_them_in_jalali(web, api, flows):
@@ -228,7 +261,8 @@ def test_the_admin_loads_a_years_holidays_and_anyone_reads_them_in_jalali(web, a
     # a date of another year: the API's message under the dates
     web.fill({"تاریخ‌های تعطیل رسمی (هر تاریخ در یک سطر)": persian_digits(f"{year - 1}/12/25")})
     web.button("ثبت تعطیلات رسمی").click()
-    expect(web.page.locator(".field-error:visible")).to_contain_text("خارج از سال")
+    expect(web.page.locator(".field-error:visible")).to_contain_text(
+        f"خارج از سال {persian_digits(year)}: {persian_digits(f'{year - 1}/12/25')}")
 
     # Persian and Latin digits, one date a line
     typed = [persian_digits(f"{d.year}/{d.month:02d}/{d.day:02d}") for d in days[:2]] + [f"{year}/06/30"]

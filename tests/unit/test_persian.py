@@ -22,6 +22,7 @@ from kit.persian import (  # noqa: E402
     normalize_text,
     parse_date,
     parse_datetime,
+    persian_numbers,
     to_jalali,
     to_jalali_fa,
     to_persian_digits,
@@ -42,6 +43,30 @@ def test_normalize_digits_persian_and_arabic():
 
 def test_to_persian_digits():
     assert to_persian_digits("1404/08/30") == "۱۴۰۴/۰۸/۳۰"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("طول باید بین 1 و 2000 باشد.", "طول باید بین ۱ و ۲۰۰۰ باشد."),
+    ("خارج از سال 1406: 1405/12/29، 1407/01/01", "خارج از سال ۱۴۰۶: ۱۴۰۵/۱۲/۲۹، ۱۴۰۷/۰۱/۰۱"),
+    ("ساعت 14:30 روز 2025-11-21", "ساعت ۱۴:۳۰ روز ۲۰۲۵-۱۱-۲۱"),
+    ("کد ملی 0012345678 تکراری است.", "کد ملی ۰۰۱۲۳۴۵۶۷۸ تکراری است."),
+    ("حداکثر 2.5 ساعت (50%)", "حداکثر ۲.۵ ساعت (۵۰%)"),
+    # what is copied letter by letter keeps its digits: opaque ids, tracking codes, a number after a Latin word
+    ("دعوت‌نشده: 3fa2b91c، 77e0d", "دعوت‌نشده: 3fa2b91c، 77e0d"),
+    ("کد رهگیری A2B3-C4D5-E6F", "کد رهگیری A2B3-C4D5-E6F"),
+    ("نمونه: ۱۴۰۴/۰۸/۳۰ ۱۴:۳۰ یا ISO 8601", "نمونه: ۱۴۰۴/۰۸/۳۰ ۱۴:۳۰ یا ISO 8601"),
+    ("The week of 2026-03-21", "The week of 2026-03-21"),
+    ("", ""),
+])
+def test_persian_numbers(text, expected):
+    assert persian_numbers(text) == expected
+
+
+@given(st.text())
+def test_persian_numbers_is_idempotent_and_changes_only_digits(s):
+    once = persian_numbers(s)
+    assert persian_numbers(once) == once
+    assert normalize_digits(once) == normalize_digits(s)
 
 
 def test_normalize_text_letters_spaces_and_zwnj():

@@ -8,7 +8,7 @@ import {
 } from '../core/dom.js';
 import { digits, L, latinDigits, num, options, word } from '../core/i18n.js';
 import { jalaliDate } from '../core/jalali.js';
-import { bindProvinceCounty, countyName } from '../core/lookup.js';
+import { bindProvinceCounty, countyName, provinceName } from '../core/lookup.js';
 import * as session from '../core/session.js';
 import { evidence, missedWeeks, readBadge, reasonForm, reasonTitle } from './member.js';
 
@@ -120,26 +120,10 @@ function staffTraining(view) {
 }
 
 // -- in-person meetings (جلسات حضوری)
-// There is no route that lists meetings: the ones scheduled here are remembered in this tab, per person.
-const meetingsKey = () => `khademyar.meetings:${session.claims()?.sub || ''}`;
-
-function knownMeetings() {
-  try {
-    return JSON.parse(sessionStorage.getItem(meetingsKey())) || [];
-  } catch {
-    return [];
-  }
-}
-
 async function meetings(view) {
   const c = session.claims();
-  const holder = h('div', { class: 'list', 'aria-live': 'polite' });
-  const draw = () => {
-    clear(holder);
-    const known = knownMeetings();
-    if (!known.length) holder.append(empty(L('هنوز در این مرورگر جلسه‌ای تعریف نکرده‌اید.', 'You have not scheduled a meeting in this browser yet.')));
-    for (const m of known) holder.append(meetingCard(m));
-  };
+  const list = pagedView((cursor) => get('/meetings', { cursor, limit: 20 }), meetingCard,
+    L('هنوز جلسه حضوری تعریف نشده است.', 'No meeting has been scheduled yet.'));
   const f = form({
     id: 'meeting',
     intro: L('تمامی خادمیاران رضوی می‌بایست حداقل هر شش ماه یک بار در جلسات حضوری خادمیاران شرکت نمایند؛ جلسه را تعریف کنید و پس از برگزاری، حضور خادمیاران را ثبت کنید.',
@@ -154,42 +138,52 @@ async function meetings(view) {
     submit: L('تعریف جلسه حضوری', 'Schedule the meeting'),
     resetOnSuccess: false, // a reset would empty the office's own (fixed) province
     async onSubmit(values) {
-      const province = f.inputs.province.value;
-      const body = { ...values, province };
+      const body = { ...values, province: f.inputs.province.value };
       if (c.role !== 'admin') delete body.province; // an office's meetings are its own province's
-      const answer = await post('/meetings', body);
-      const known = knownMeetings();
-      known.unshift({ id: answer.id, title: values.title || L('جلسه حضوری خادمیاران', 'In-person meeting of members'),
-        place: values.place, starts_at: values.starts_at, province });
-      sessionStorage.setItem(meetingsKey(), JSON.stringify(known.slice(0, 20)));
+      await post('/meetings', body);
       ['title', 'starts_at', 'place'].forEach((name) => { f.inputs[name].value = ''; });
       notify(L('جلسه حضوری تعریف شد؛ پس از برگزاری، حضور خادمیاران را ثبت کنید.', 'The meeting is scheduled; after it, record who attended.'));
-      draw();
+      list.reload();
     },
   });
   view.append(section(L('جلسه حضوری جدید', 'New meeting'), f.el),
-    section(L('جلسات تعریف‌شده', 'Scheduled meetings'), holder));
-  draw();
+    section(L('جلسات تعریف‌شده', 'Scheduled meetings'), list));
   await bindProvinceCounty(f, { fixed: c.role === 'admin' ? null : c.prov });
 }
 
-function meetingCard(m) {
+/** A meeting of the list (latest first), with its attendance and the disclosure that records it. */
+function meetingCard(m, reload) {
   const inside = h('div');
   const disclosure = h('details', { class: 'attendance' }, h('summary', {}, L('ثبت حضور خادمیاران', 'Record attendance')), inside);
   disclosure.addEventListener('toggle', () => {
     if (!disclosure.open || inside.dataset.loaded) return;
     inside.dataset.loaded = '1';
-    attendance(m, inside);
+    attendance(m, inside, reload);
   });
-  return card(m.title, [[L('زمان', 'When'), digits(m.starts_at)], [L('مکان', 'Place'), m.place]], [], disclosure);
+  const where = h('span', {}, m.place);
+  if (m.county) countyName(m.province, m.county).then((name) => where.append(` — ${name}`)).catch(() => {});
+  const rows = [[L('زمان', 'When'), h('span', {}, dateTime(m.starts_at), ' ', m.past ? null : badge(L('پیش رو', 'Upcoming'), 'wait'))],
+    [L('مکان', 'Place'), where],
+    [L('حاضران ثبت‌شده', 'Recorded present'), num(m.attended)]];
+  if (session.claims()?.role === 'admin') {
+    const province = h('span', {}, m.province);
+    provinceName(m.province).then((name) => { province.textContent = name; }).catch(() => {});
+    rows.splice(1, 0, [L('استان', 'Province'), province]);
+  }
+  return card(m.title, rows, [], disclosure);
 }
 
-/** Tick the members present: the province's members (activated applications), page by page, with a filter. */
-function attendance(m, holder) {
-  let people = [];
+/**
+ * Tick the members present: the province's members (activated applications), found by the API (`q`: a national ID
+ * or its first digits, or part of a name), page by page. Those ticked stay ticked while the search changes.
+ */
+function attendance(m, holder, recorded) {
+  const ticked = new Map(); // member_id -> label
+  let found = [];
   let cursor;
+  let asked = 0; // answers to an older search are dropped
   const searchId = `search-${m.id}`;
-  const search = h('input', { id: searchId, type: 'text', autocomplete: 'off' });
+  const search = h('input', { id: searchId, type: 'text', autocomplete: 'off', 'aria-describedby': `${searchId}-hint` });
   const more = h('button', { type: 'button', class: 'secondary small', hidden: true }, L('نمایش بیشتر', 'Show more'));
   const f = form({
     fields: [{ name: 'member_ids', label: L('خادمیاران حاضر در جلسه', 'Members present'), type: 'checks', options: [] }],
@@ -198,32 +192,45 @@ function attendance(m, holder) {
     async onSubmit(values) {
       const answer = await post(`/meetings/${m.id}/attendance`, values);
       notify(L(`حضور ${num(answer.attended)} خادمیار در جلسه ثبت شد.`, `Attendance of ${num(answer.attended)} member(s) recorded.`));
+      recorded();
     },
   });
-  const boxes = () => f.inputs.member_ids || [];
-  function filter() {
-    const wanted = latinDigits(search.value.trim());
-    for (const box of boxes()) {
-      box.closest('.check').hidden = Boolean(wanted) && !latinDigits(box.labels[0].textContent).includes(wanted);
-    }
+  function draw() {
+    const shown = [...ticked].concat(found.filter(([id]) => !ticked.has(id)));
+    f.setChecks('member_ids', shown);
+    (f.inputs.member_ids || []).forEach((b) => { b.checked = ticked.has(b.value); });
   }
-  async function page() {
-    const ticked = new Set(boxes().filter((b) => b.checked).map((b) => b.value));
-    const answer = await get('/applications', { status: 'activated', cursor, limit: 200 });
-    people = people.concat(answer.items.filter((a) => a.member_id && a.province === m.province)
-      .map((a) => [a.member_id, `${a.first_name} ${a.last_name} — ${digits(a.national_id)}`]));
-    f.setChecks('member_ids', people);
-    boxes().forEach((b) => { b.checked = ticked.has(b.value); });
+  f.el.addEventListener('change', (event) => {
+    const box = event.target;
+    if (box.name !== 'member_ids') return;
+    if (box.checked) ticked.set(box.value, box.labels[0].textContent);
+    else ticked.delete(box.value);
+  });
+  async function page(first) {
+    const mine = first ? (asked += 1) : asked;
+    const answer = await get('/applications', {
+      status: 'activated', q: latinDigits(search.value.trim()), province: m.province, cursor: first ? undefined : cursor, limit: 50,
+    });
+    if (mine !== asked) return;
+    const people = answer.items.filter((a) => a.member_id)
+      .map((a) => [a.member_id, `${a.first_name} ${a.last_name} — ${digits(a.national_id)}`]);
+    found = first ? people : found.concat(people);
     cursor = answer.next;
     more.hidden = !cursor;
-    filter();
+    draw();
   }
   const failed = (problem) => { if (!problem.expired) holder.append(alertBox(problem.detail || String(problem))); };
-  search.addEventListener('input', filter);
-  more.addEventListener('click', () => page().catch(failed));
+  let pause;
+  search.addEventListener('input', () => {
+    clearTimeout(pause);
+    pause = setTimeout(() => page(true).catch(failed), 300);
+  });
+  more.addEventListener('click', () => page(false).catch(failed));
   f.el.insertBefore(more, f.el.querySelector(':scope > .actions'));
-  holder.append(h('div', { class: 'field' }, h('label', { for: searchId }, L('جستجو در نام یا کد ملی', 'Search by name or national ID')), search), f.el);
-  page().catch(failed);
+  holder.append(h('div', { class: 'field' }, h('label', { for: searchId }, L('جستجو در نام یا کد ملی', 'Search by name or national ID')),
+    h('p', { class: 'hint', id: `${searchId}-hint` }, L('کد ملی یا چند رقم نخست آن، یا بخشی از نام و نام خانوادگی', 'A national ID or its first digits, or part of the name')),
+    search), f.el);
+  page(true).catch(failed);
 }
 
 // -- the review (بازنگری)

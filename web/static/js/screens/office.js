@@ -2,10 +2,10 @@
 // to activation, staff accounts, members' suggestions and integrity reports, fields of service.
 import { forget, get, post } from '../core/api.js';
 import {
-  action, alertBox, badge, card, clear, code, date, empty, form, h, nationalId, notify, pagedView, phone, secret, section,
+  action, alertBox, badge, card, clear, code, date, dateTime, empty, form, h, nationalId, notify, pagedView, phone, secret, section,
   setOptions,
 } from '../core/dom.js';
-import { digits, L, num, options, word } from '../core/i18n.js';
+import { digits, L, latinDigits, num, options, word } from '../core/i18n.js';
 import { bindProvinceCounty, countyName, fieldOptions } from '../core/lookup.js';
 import { menu } from '../core/router.js';
 import * as session from '../core/session.js';
@@ -14,7 +14,6 @@ import { reasonForm } from './member.js';
 const OFFICE = ['admin', 'province_office'];
 const STAFF = ['admin', 'province_office', 'thematic_center', 'neighborhood_center', 'supervisor', 'shrine_office',
   'desk_officer', 'unit_officer'];
-const ORIENTATIONS = 'khademyar.orientations';
 
 /** Every staff role's start: who they are and the screens they have. */
 function staffHome(view) {
@@ -27,29 +26,35 @@ function staffHome(view) {
 }
 
 // -- applications, orientation, activation
-function knownOrientations() {
-  try {
-    return JSON.parse(sessionStorage.getItem(ORIENTATIONS)) || [];
-  } catch {
-    return [];
-  }
+/** The orientation sessions still ahead (invitations are only to those), the soonest first. */
+async function upcomingSessions() {
+  const page = await get('/orientations', { from: new Date().toISOString(), limit: 200 });
+  return page.items.slice().reverse();
 }
 
 function applications(view) {
+  let sessions = [];
   const filter = h('select', { id: 'app-status' });
   setOptions(filter, options('application'), L('همه درخواست‌ها', 'All applications'));
   filter.value = 'submitted';
+  const search = h('input', { id: 'app-q', type: 'text', autocomplete: 'off' });
   const overdue = h('div', { 'aria-live': 'polite' });
   const list = pagedView(async (cursor) => {
-    const page = await get('/applications', { status: filter.value, cursor });
+    if (!cursor) sessions = await upcomingSessions();
+    const page = await get('/applications', { status: filter.value, q: latinDigits(search.value.trim()), cursor });
     clear(overdue);
     if (page.overdue_count) {
       overdue.append(alertBox(L(`${num(page.overdue_count)} درخواست بیش از ۱۵ روز است که بدون تماس مانده است.`,
         `${num(page.overdue_count)} application(s) have waited more than 15 days for a call.`), 'warn'));
     }
     return page;
-  }, applicationCard, L('درخواستی در این وضعیت نیست.', 'No applications in this state.'));
+  }, (a, reload) => applicationCard(a, reload, sessions), L('درخواستی در این وضعیت نیست.', 'No applications in this state.'));
   filter.addEventListener('change', () => list.reload());
+  let pause;
+  search.addEventListener('input', () => {
+    clearTimeout(pause);
+    pause = setTimeout(() => list.reload(), 300);
+  });
 
   const orientation = form({
     id: 'orientation',
@@ -60,10 +65,7 @@ function applications(view) {
     ],
     submit: L('تعریف جلسه توجیهی', 'Schedule the session'),
     async onSubmit(values) {
-      const answer = await post('/orientations', values);
-      const known = knownOrientations();
-      known.unshift({ id: answer.id, place: values.place, starts_at: values.starts_at });
-      sessionStorage.setItem(ORIENTATIONS, JSON.stringify(known.slice(0, 20)));
+      await post('/orientations', values);
       notify(L('جلسه توجیهی تعریف شد؛ اکنون متقاضیان را به آن دعوت کنید.', 'The session is scheduled; now invite applicants.'));
       list.reload();
     },
@@ -71,18 +73,21 @@ function applications(view) {
   view.append(
     section(L('جلسه توجیهی جدید', 'New orientation session'), h('details', {}, h('summary', {}, L('تعریف جلسه', 'Schedule a session')), orientation.el)),
     section(L('درخواست‌های عضویت', 'Applications'), h('div', { class: 'field inline' }, h('label', { for: 'app-status' }, L('وضعیت', 'Status')), filter),
+      h('div', { class: 'field' }, h('label', { for: 'app-q' }, L('جستجو در نام یا کد ملی', 'Search by name or national ID')), search),
       overdue, list));
 }
 
-function applicationCard(a, reload) {
+function applicationCard(a, reload, sessions = []) {
   const actions = [];
   let extra = null;
   if (a.status === 'submitted') {
-    const known = knownOrientations();
-    if (known.length) {
+    const open = sessions.filter((o) => o.province === a.province && o.invited < o.capacity);
+    if (open.length) {
       const select = h('select', { id: `inv-${a.id}` });
-      setOptions(select, known.map((o) => [o.id, `${digits(o.starts_at)} — ${o.place}`]), L('جلسه توجیهی', 'Orientation session'));
-      select.value = known[0].id;
+      setOptions(select, open.map((o) => [o.id, `${dateTime(o.starts_at)} — ${o.place} (${L('ظرفیت باقی‌مانده', 'places left')}: ${num(o.capacity - o.invited)})`]),
+        L('جلسه توجیهی', 'Orientation session'));
+      // the session scheduled last (most likely the one the office has just defined)
+      select.value = open.reduce((x, y) => (y.created_at > x.created_at ? y : x)).id;
       extra = h('div', { class: 'field' }, h('label', { for: `inv-${a.id}` }, L('دعوت به جلسه', 'Invite to')), select);
       actions.push(action(L('دعوت به جلسه توجیهی', 'Invite'), async () => {
         if (!select.value) throw new Error(L('جلسه را انتخاب کنید.', 'Choose a session.'));
@@ -91,7 +96,7 @@ function applicationCard(a, reload) {
         reload();
       }, { tone: 'primary' }));
     } else {
-      extra = h('p', { class: 'hint' }, L('برای دعوت، نخست یک جلسه توجیهی تعریف کنید.', 'To invite, first schedule an orientation session.'));
+      extra = h('p', { class: 'hint' }, L('برای دعوت، نخست یک جلسه توجیهی پیش رو با ظرفیت خالی تعریف کنید.', 'To invite, first schedule an orientation session ahead, with places left.'));
     }
   }
   if (a.status === 'activated' && a.member_id) {
