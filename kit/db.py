@@ -368,6 +368,7 @@ class DatabaseWorker:
         self.worker_ctx = worker_ctx
         self._session = None
         self._published = False
+        self.answer_recorded = False
 
     @property
     def session(self):
@@ -470,13 +471,15 @@ def transactional(method=None, *, replay=True):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         db = self.db
-        record = replay and db.call_id is not None
+        # one answer per request: a second transactional method run by the same worker is not recorded again
+        record = replay and db.call_id is not None and not db.answer_recorded
         for attempt in (1, 2):
             try:
                 result = method(self, *args, **kwargs)
                 if record:
                     db.record_answer(name, result)
                 db.commit()
+                db.answer_recorded = db.answer_recorded or record
                 return result
             except DBAPIError as exc:
                 db.rollback()

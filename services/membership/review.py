@@ -166,17 +166,6 @@ class StayingActive:
             status_changes.c.member_id == member["id"], status_changes.c.status == "active")).scalar()
         return domain.grace_from(member["created_at"], closed, reinstated)
 
-    @rpc
-    def member_status(self, member_id):
-        """The state of a member's account (``active``, ``suspended``, ``deactivated``); None for no such member.
-
-        Asked by catalog before it takes a new offer.
-        """
-        row = self.db.session.execute(select(accounts.c.id, accounts.c.status).where(
-            accounts.c.id == str(member_id), accounts.c.role == "member")).mappings().first()
-        self.db.rollback()
-        return {"id": row["id"], "status": row["status"]} if row else None
-
     # ------------------------------------------------------------------------------------------------------
     # training (آموزش هفتگی)
     # ------------------------------------------------------------------------------------------------------

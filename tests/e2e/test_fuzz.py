@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, settings
 from gateway.openapi import document
 from tests.fixtures import SERVICE_NAMES, STARTED
 
-
 schema = schemathesis.openapi.from_dict(document())
 
 

@@ -82,6 +82,7 @@ const WORDS = {
   },
   reservation: {
     invited: ['دعوت شده', 'Invited'], accepted: ['پذیرفته شده', 'Accepted'], declined: ['رد شده', 'Declined'],
+    cancelled: ['لغو شده', 'Cancelled'],
   },
   report: { submitted: ['در انتظار بررسی ناظر', 'Awaiting the supervisor'], approved: ['تأیید شده', 'Approved'],
     rejected: ['رد شده', 'Rejected'] },

@@ -5,7 +5,7 @@ import { action, badge, card, code, date, form, h, notify, pagedView, phone, sec
 import { L, num, word } from '../core/i18n.js';
 import { reasonForm } from './member.js';
 
-const TONES = { approved: 'good', accepted: 'good', rejected: 'bad', declined: 'bad', pending_review: 'wait', submitted: 'wait', invited: 'wait' };
+const TONES = { approved: 'good', accepted: 'good', rejected: 'bad', declined: 'bad', cancelled: 'bad', pending_review: 'wait', submitted: 'wait', invited: 'wait' };
 const status = (group, value) => badge(word(group, value), TONES[value] || '');
 
 function statusFilter(id, group, values, initial, onChange) {
@@ -102,7 +102,7 @@ async function reserve(view) {
 function reservations(view) {
   const list = pagedView((cursor) => get('/reservations', { cursor }), (x) => card(x.service_name, [
     [L('زمان', 'When'), span(x.starts_at, x.ends_at)],
-    [L('مکان', 'Place'), x.place], [L('وضعیت', 'Status'), status('reservation', x.status)], [L('دلیل', 'Reason'), x.decline_reason],
+    [L('مکان', 'Place'), x.place], [L('وضعیت', 'Status'), status('reservation', x.status)], [L('دلیل', 'Reason'), x.decline_reason || x.cancel_note],
   ]), L('رزروی نیست.', 'No reservations.'));
   view.append(list);
 }

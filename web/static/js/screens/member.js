@@ -250,7 +250,7 @@ function invitations(view) {
       [L('زمان', 'When'), span(x.starts_at, x.ends_at)],
       [L('مکان', 'Place'), x.place],
       [L('وضعیت', 'Status'), status('reservation', x.status)],
-      [L('دلیل', 'Reason'), x.decline_reason],
+      [L('دلیل', 'Reason'), x.decline_reason || x.cancel_note],
     ], actions);
   }, L('دعوتی ندارید.', 'No invitations.'));
   view.append(list);
