@@ -42,6 +42,7 @@ from services.membership.models import (
 )
 
 log = logging.getLogger(__name__)
+SWEEP_PAGE = 1000  # active members looked at per page of the review sweep
 
 
 def clock():
@@ -519,34 +520,41 @@ class StayingActive:
         Answers counts (members looked at, reasons added, cases opened) and the gauges' values.
         """
         now = clock()
-        swept, found = self._sweep_findings(now)
-        self.db.rollback()
-        added = opened = 0
-        for member, reasons in found:
-            try:
-                results = []
-                for code, key, ev in reasons:
-                    result = self._record_reason(member, code, key, ev, "sweep", now)
-                    if result is None:
-                        continue
-                    results.append(result)
-                    if key.startswith("late_report:"):
-                        self.db.session.execute(update(due_reports).where(
-                            due_reports.c.reservation_id == key.split(":", 1)[1]).values(flagged_at=now))
-                self.db.commit()
-            except Exception:  # one member's trouble must not stop the others' review
-                self.db.rollback()
-                log.exception("review sweep failed for member %s", member["id"])
-                continue
-            added += len(results)
-            opened += sum(1 for _, was_opened in results if was_opened)
+        swept = with_findings = added = opened = 0
+        after = ""
+        while True:  # a page of members at a time: the memory of a sweep does not grow with the membership
+            page, found = self._sweep_findings(now, after)
+            self.db.rollback()
+            if not page:
+                break
+            swept += len(page)
+            with_findings += len(found)
+            after = page[-1]["id"]
+            for member, reasons in found:
+                try:
+                    results = []
+                    for code, key, ev in reasons:
+                        result = self._record_reason(member, code, key, ev, "sweep", now)
+                        if result is None:
+                            continue
+                        results.append(result)
+                        if key.startswith("late_report:"):
+                            self.db.session.execute(update(due_reports).where(
+                                due_reports.c.reservation_id == key.split(":", 1)[1]).values(flagged_at=now))
+                    self.db.commit()
+                except Exception:  # one member's trouble must not stop the others' review
+                    self.db.rollback()
+                    log.exception("review sweep failed for member %s", member["id"])
+                    continue
+                added += len(results)
+                opened += sum(1 for _, was_opened in results if was_opened)
         gauges = self._measure_reviews()
-        return {"members": swept, "with_findings": len(found), "reasons_added": added, "cases_opened": opened,
+        return {"members": swept, "with_findings": with_findings, "reasons_added": added, "cases_opened": opened,
                 **gauges}
 
-    def _sweep_findings(self, now):
-        """``(members looked at, [(member, [(code, evidence key, evidence)])])``: the active members with a new
-        ground."""
+    def _sweep_findings(self, now, after="", page_size=None):
+        """``(members looked at, [(member, [(code, evidence key, evidence)])])`` for the next page of active members
+        (ids after ``after``): those with a new ground."""
         session = self.db.session
         idle_days = self._setting("REVIEW_IDLE_DAYS")
         due_days = self._setting("REPORT_DUE_DAYS")
@@ -554,24 +562,29 @@ class StayingActive:
         today = now.astimezone(TEHRAN).date()
         members = [dict(r) for r in session.execute(select(
             accounts.c.id, accounts.c.province, accounts.c.status, accounts.c.created_at).where(
-            accounts.c.role == "member", accounts.c.status == "active")).mappings()]
+            accounts.c.role == "member", accounts.c.status == "active", accounts.c.id > after)
+            .order_by(accounts.c.id).limit(page_size or SWEEP_PAGE)).mappings()]
         if not members:
-            return 0, []
+            return [], []
+        ids = [m["id"] for m in members]
         closed = dict(session.execute(select(reviews.c.member_id, func.max(reviews.c.closed_at)).where(
-            reviews.c.status == "closed").group_by(reviews.c.member_id)).all())
+            reviews.c.status == "closed", reviews.c.member_id.in_(ids)).group_by(reviews.c.member_id)).all())
         reinstated = dict(session.execute(select(status_changes.c.member_id, func.max(status_changes.c.changed_at))
-                                          .where(status_changes.c.status == "active")
+                                          .where(status_changes.c.status == "active",
+                                                 status_changes.c.member_id.in_(ids))
                                           .group_by(status_changes.c.member_id)).all())
         offering = set(session.execute(select(distinct(member_offers.c.member_id)).where(
-            member_offers.c.status == "active")).scalars())
+            member_offers.c.status == "active", member_offers.c.member_id.in_(ids))).scalars())
         last_end = dict(session.execute(select(member_offers.c.member_id, func.max(member_offers.c.ended_at))
+                                        .where(member_offers.c.member_id.in_(ids))
                                         .group_by(member_offers.c.member_id)).all())
         last_meeting = dict(session.execute(select(meeting_attendance.c.member_id,
                                                    func.max(meeting_attendance.c.attended_at))
+                                            .where(meeting_attendance.c.member_id.in_(ids))
                                             .group_by(meeting_attendance.c.member_id)).all())
         late = {}
         for row in session.execute(select(due_reports).where(
-                due_reports.c.status == "due", due_reports.c.flagged_at.is_(None),
+                due_reports.c.status == "due", due_reports.c.flagged_at.is_(None), due_reports.c.member_id.in_(ids),
                 due_reports.c.ends_at < now - dt.timedelta(days=due_days))).mappings():
             late.setdefault(row["member_id"], []).append(dict(row))
         weeks = list(session.execute(select(lessons.c.week).where(
@@ -579,7 +592,8 @@ class StayingActive:
         reads = {}
         if weeks:
             for member_id, week in session.execute(select(lesson_reads.c.member_id, lesson_reads.c.week).where(
-                    lesson_reads.c.on_time.is_(True), lesson_reads.c.week >= min(weeks))).all():
+                    lesson_reads.c.on_time.is_(True), lesson_reads.c.week >= min(weeks),
+                    lesson_reads.c.member_id.in_(ids))).all():
                 reads.setdefault(member_id, []).append(week)
         findings = []
         for member in members:
@@ -602,7 +616,7 @@ class StayingActive:
                 reasons.append(("training_or_meeting",) + meeting)
             if reasons:
                 findings.append((member, reasons))
-        return len(members), self._only_new(findings)
+        return members, self._only_new(findings)
 
     def _only_new(self, findings):
         """Drop the evidence already recorded (the usual case on every sweep after the first), in a few queries."""

@@ -527,3 +527,20 @@ def test_the_sweep_sets_the_gauges(system, api, flows, office):
     assert MEMBERS.labels("active")._value.get() == result["members_by_state"]["active"]
     text = api.get("/metrics").raw.text  # one registry per process: here every service shares the gateway's
     assert 'khademyar_review_open_cases{reason="discontinuity"}' in text and 'khademyar_members{state="active"}' in text
+
+
+def test_the_sweep_reads_the_members_a_page_at_a_time_and_misses_none(system, flows, office, move_clock,
+                                                                      monkeypatch):
+    """With pages of one member, the sweep still looks at every active member and finds each idle one."""
+    from services.membership.models import accounts
+    idle = [flows.member(office["9"]) for _ in range(3)]
+    move_clock(dt.timedelta(days=120))
+    monkeypatch.setattr(review_module, "SWEEP_PAGE", 1)
+    result = sweep(system)
+    with system.database("membership").engine.connect() as conn:
+        active = conn.execute(select(accounts.c.id).where(accounts.c.role == "member",
+                                                          accounts.c.status == "active")).scalars().all()
+    assert result["members"] == len(active)
+    for member in idle:
+        case = open_case(flows, office["9"], member["id"])
+        assert case is not None and reasons(case, "inactivity"), member["id"]
