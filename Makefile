@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test faults bench lint docs clean
+.PHONY: run test faults bench bench-outage lint docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ faults: $(STAMP)
 bench: $(STAMP)
 	$(PY) scripts/ensure_infra.py
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The booking storm with RabbitMQ killed (SIGKILL) and started again in the middle: it stops the broker of the
+# whole machine for seconds, so it is a run of its own (bench/outage.py).
+bench-outage: $(STAMP)
+	$(PY) scripts/ensure_infra.py
+	$(PY) -m bench --only outage $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kit services gateway tests scripts bench

@@ -5,6 +5,7 @@ per-field ``errors``, in Persian unless the client asks for English.
 """
 import json
 
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from nameko.exceptions import UnknownService
 from werkzeug.wrappers import Response
 
@@ -44,6 +45,7 @@ STATUS = [
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (UnknownService, 503),
+    (BrokerUnavailable, 503),  # the broker is away (a restart, a failover): try again shortly
     (ServiceTimeout, 504),
 ]
 

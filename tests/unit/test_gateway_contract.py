@@ -5,12 +5,14 @@ import time
 
 import jwt
 import pytest
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
 from openapi_spec_validator import validate as validate_openapi
 
 from gateway import auth
 from gateway.errors import BadRequest, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, problem_from_exception, status_of
 from kit.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooManyRequests, Unauthorized
+from kit.rpc import ServiceTimeout
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
     (Unauthorized("x", "ف"), 401), (TooManyRequests("x", "ف"), 429), (BadRequest("x", "ف"), 400),
     (PayloadTooLarge("x", "ف"), 413), (Unauthenticated("x", "ف"), 401), (UnsupportedMediaType("x", "ف"), 415),
     (UnknownService("catalog"), 503), (RuntimeError("boom"), 500), (KeyError("k"), 500),
+    (KombuOperationalError("[Errno 111] Connection refused"), 503), (ServiceTimeout("desk.track"), 504),
 ])
 def test_error_table(exc, status):
     assert status_of(exc) == status
