@@ -19,12 +19,21 @@ def issue(claims, secret, ttl):
     return jwt.encode(payload, secret, algorithm=ALGORITHMS[0])
 
 
-def verify(token, secret):
-    """The actor a valid token speaks for; raises jwt.InvalidTokenError otherwise."""
-    p = jwt.decode(token, secret, algorithms=ALGORITHMS, audience=AUDIENCE, issuer=ISSUER,
-                   options={"require": ["exp", "iss", "aud", "sub"]})
+def decode(token, secret):
+    """The claims of a valid token; raises jwt.InvalidTokenError otherwise."""
+    return jwt.decode(token, secret, algorithms=ALGORITHMS, audience=AUDIENCE, issuer=ISSUER,
+                      options={"require": ["exp", "iss", "aud", "sub"]})
+
+
+def actor(p):
+    """The actor that a token's claims speak for, as the services receive it."""
     return {
         "id": p["sub"], "role": p.get("role"), "province": p.get("prov"), "county": p.get("cty"),
         "field": p.get("fld"), "center": p.get("ctr"), "unit": p.get("unt"),
         "must_change_password": bool(p.get("pwd")),
     }
+
+
+def verify(token, secret):
+    """The actor a valid token speaks for; raises jwt.InvalidTokenError otherwise."""
+    return actor(decode(token, secret))

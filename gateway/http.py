@@ -28,6 +28,7 @@ from gateway.errors import (
     problem_from_exception,
     status_of,
 )
+from gateway.revocation import Revocations
 from kit import metrics
 from kit.errors import EXPECTED, Forbidden
 
@@ -129,10 +130,14 @@ class ApiRoute(HttpRequestHandler):
             if scheme.lower() != "bearer" or not token:
                 raise Unauthenticated("invalid_token", "توکن دسترسی نامعتبر است.", "The access token is invalid.")
             try:
-                request.actor = auth.verify(token.strip(), self.container.config["JWT_SECRET"])
+                claims = auth.decode(token.strip(), self.container.config["JWT_SECRET"])
             except Exception:
                 raise Unauthenticated("invalid_token", "توکن دسترسی نامعتبر یا منقضی است؛ دوباره وارد شوید.",
                                       "The access token is invalid or expired; log in again.") from None
+            request.actor = auth.actor(claims)
+            if self._revocations().refuses(request.actor["id"], claims.get("iat")):
+                raise Unauthenticated("account_deactivated", "حساب کاربری شما غیرفعال شده است.",
+                                      "Your account has been deactivated.")
         if self.public:
             return
         if request.actor is None:
@@ -143,6 +148,13 @@ class ApiRoute(HttpRequestHandler):
                             "Change your initial password first.")
         if self.roles and request.actor["role"] not in self.roles:
             raise Forbidden("role_not_allowed", "نقش شما اجازه این کار را ندارد.", "Your role may not do this.")
+
+    def _revocations(self):
+        found = getattr(self, "_revocations_found", None)
+        if found is None:
+            found = self._revocations_found = next(
+                d for d in self.container.dependencies if isinstance(d, Revocations))
+        return found
 
     def _parse_body(self, request):
         request.body = {}

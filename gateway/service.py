@@ -1,4 +1,5 @@
 """The gateway: the HTTP API of Khademyar, composed of one route group per area."""
+from gateway.revocation import RevocationEvents
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.core import CoreRoutes
 from gateway.routes.desk import DeskRoutes
@@ -12,5 +13,5 @@ from gateway.routes.web import WebRoutes
 
 
 class Gateway(CoreRoutes, MeRoutes, MembershipRoutes, CatalogRoutes, ReservationRoutes, ReportingRoutes,
-              ShrineRoutes, DeskRoutes, WebRoutes, ReviewRoutes):
+              ShrineRoutes, DeskRoutes, WebRoutes, ReviewRoutes, RevocationEvents):
     name = "gateway"

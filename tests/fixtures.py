@@ -215,7 +215,7 @@ class Flows:
         r = self.api.post("/staff", body, token=self.admin())
         assert r.status == 201, r
         token = self.login(nid, r.json["initial_password"])
-        new = "new-pass-" + nid[::-1] + "x"
+        new = "new-pass-" + uuid.uuid4().hex[:12]
         assert self.api.post("/auth/password", {"current_password": r.json["initial_password"],
                                                 "new_password": new}, token=token).status == 204
         return self.login(nid, new), r.json["id"]
@@ -251,7 +251,7 @@ class Flows:
         a = self.api.post(f"/applications/{app_id}/activate", token=office_token)
         assert a.status == 200, a
         token = self.login(body["national_id"], a.json["initial_password"])
-        password = "member-pass-" + body["national_id"][::-1] + "x"
+        password = "member-pass-" + uuid.uuid4().hex[:12]
         assert self.api.post("/auth/password", {"current_password": a.json["initial_password"],
                                                 "new_password": password}, token=token).status == 204
         return {"id": a.json["member_id"], "national_id": body["national_id"], "password": password,
@@ -394,7 +394,7 @@ class Flows:
                 "role": role, "province": province, **scope}
         r = self.api.post("/staff", body, token=self.admin())
         assert r.status == 201, r
-        password = "web-pass-" + nid[::-1] + "x"
+        password = "web-pass-" + uuid.uuid4().hex[:12]
         first = self.login(nid, r.json["initial_password"])
         assert self.api.post("/auth/password", {"current_password": r.json["initial_password"],
                                                 "new_password": password}, token=first).status == 204

@@ -21,7 +21,7 @@ from sqlalchemy import distinct, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
-from kit.db import new_id, transactional, utcnow
+from kit.db import as_utc, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, NotFound
 from kit.events import on_event
 from kit.persian import TEHRAN, parse_datetime, to_jalali
@@ -707,6 +707,20 @@ class StayingActive:
         out = self._reviews_out([row])[0]
         self.db.rollback()
         return schemas.ReviewOut().dump(out)
+
+    @rpc
+    def deactivated_since(self, seconds):
+        """Members deactivated within the last ``seconds`` and still deactivated, with when: the gateway refuses
+        their tokens issued before (a token lives JWT_TTL_SECONDS, so that is all it needs to know at start-up)."""
+        since = utcnow() - dt.timedelta(seconds=float(seconds))
+        rows = self.db.session.execute(
+            select(status_changes.c.member_id, func.max(status_changes.c.changed_at))
+            .join(accounts, accounts.c.id == status_changes.c.member_id)
+            .where(status_changes.c.status == "deactivated", status_changes.c.changed_at >= since,
+                   accounts.c.status == "deactivated")
+            .group_by(status_changes.c.member_id)).all()
+        self.db.rollback()
+        return [{"member_id": member_id, "at": as_utc(at).isoformat()} for member_id, at in rows]
 
     def _change_status(self, member, status, review_id, note, actor, now):
         """Move a member's account to ``status``, write why, and publish the matching event."""

@@ -13,7 +13,7 @@ import pytest
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import select, update
 
-from bench.shrine import approve_report, envelope
+from bench.shrine import approve_report, envelope, mint
 from kit.db import utcnow
 from services.membership import review as review_module
 from services.membership.models import due_reports, member_offers
@@ -488,11 +488,17 @@ def test_continue_reinstates_a_suspended_member_and_deactivation_ends_login(syst
     refused = api.post("/auth/login", {"national_id": member["national_id"], "password": member["password"]},
                        headers={"X-Forwarded-For": f"10.66.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"})
     assert refused.status == 401
-    wait_for(lambda: api.get("/shrine/eligibility", token=member["token"]).json["code"] == "deactivated")
+    # the gateway refuses the member's token at once (gateway/revocation.py) ...
+    wait_for(lambda: api.get("/shrine/eligibility", token=member["token"]).json["code"] == "account_deactivated")
+    # ... and behind it the services refuse too: a token issued afterwards (as a stolen secret could make) gets no
+    # further than their own projections
+    time.sleep(1.1)  # tokens carry whole seconds: one issued in the second of the deactivation counts as before
+    later = mint(system.config["JWT_SECRET"], member["id"], province="9")
+    wait_for(lambda: api.get("/shrine/eligibility", token=later).json["code"] == "deactivated")
     late = api.post(f"/members/{member['id']}/breaches", {"note": "پس از لغو"}, token=office["9"])
     assert late.status == 409 and late.json["code"] == "member_deactivated"
     assert api.post("/me/offers", {"service": uuid.uuid4().hex, "details": "عصرها", "phone": "09151234567"},
-                    token=member["token"]).json["code"] == "member_deactivated"
+                    token=later).json["code"] == "member_deactivated"
     assert [c["status"] for c in flows.reviews_of(office["9"], member["id"])] == ["closed"] * 3
 
 
