@@ -103,7 +103,9 @@ bookings = Table(
           sqlite_where=text(HOLDING_SQL), postgresql_where=text(HOLDING_SQL)),
     Index("ix_bookings_member_starts", "member_id", "starts_at"),
     Index("ix_bookings_shift_status", "shift_id", "status"),
-    Index("ix_bookings_status_confirm_by", "status", "confirm_by"),
+    # offers awaiting confirmation only (the expiry timer's query): a booked place costs this index nothing
+    Index("ix_bookings_offered_confirm_by", "confirm_by", sqlite_where=text("status = 'offered'"),
+          postgresql_where=text("status = 'offered'")),
     Index("ix_bookings_status_starts", "status", "starts_at"),
 )
 
@@ -126,10 +128,10 @@ attempts = Table(
     Column("decided_at", UTCDateTime()),
     CheckConstraint("status in ('pending','granted','refused')", name="status"),
     UniqueConstraint("member_id", "idempotency_key", name="uq_attempts_member_key"),
+    # also the draw's index: a shift's pending attempts
     Index("uq_attempts_pending", "shift_id", "member_id", unique=True,
           sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
-    Index("ix_attempts_member_created", "member_id", "created_at"),
-    Index("ix_attempts_shift_status", "shift_id", "status"),
+    Index("ix_attempts_member_created", "member_id", "created_at"),  # the rate limit's window
 )
 
 waitlist = Table(

@@ -13,7 +13,7 @@ import time
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kit import pagination
@@ -88,6 +88,43 @@ def _gender_error(shift_gender):
     who_fa = "خواهران" if shift_gender == "female" else "برادران"
     who_en = "women" if shift_gender == "female" else "men"
     return Forbidden("gender_restricted", f"این کشیک ویژه {who_fa} است.", f"This shift is for {who_en} only.")
+
+
+# -- the booking's statements, built once (their compiled form is cached with them)
+SHIFT_COLUMNS = ("id", "post", "starts_at", "ends_at", "capacity", "booked", "gender", "opens_at", "fair_until",
+                 "drawn_at")
+MEMBER_COLUMNS = ("id", "province", "gender", "education", "status", "approved_reports", "eligible_since",
+                  "first_report_at")
+PRIOR_COLUMNS = ("id", "shift_id", "status", "outcome", "message_fa", "message_en", "booking_id")
+_prior = attempts.alias("prior")
+# Everything a booking reads, in one round trip: the shift, the member (share-locked on PostgreSQL, so that a
+# suspension waits for this booking or this booking for it), the member's attempts in the rate limit's window,
+# and the earlier attempt with this Idempotency-Key, if any.  No row: no such shift, or an unknown member.
+BOOKING_VIEW = (
+    select(*[shifts.c[c] for c in SHIFT_COLUMNS], *[members.c[c].label("m_" + c) for c in MEMBER_COLUMNS],
+           select(func.count()).select_from(attempts).where(attempts.c.member_id == members.c.id,
+                                                            attempts.c.created_at > bindparam("since"))
+           .scalar_subquery().label("recent"),
+           *[_prior.c[c].label("p_" + c) for c in PRIOR_COLUMNS])
+    .select_from(members.join(shifts, shifts.c.id == bindparam("shift_id"))
+                 .outerjoin(_prior, and_(_prior.c.member_id == members.c.id,
+                                         _prior.c.idempotency_key == bindparam("key"))))
+    .where(members.c.id == bindparam("member_id"))
+    .with_for_update(read=True, of=members))  # SQLite has no row locks: BEGIN IMMEDIATE serialises writers
+ATTEMPT_INSERT = insert(attempts)
+BOOKING_INSERT = insert(bookings)
+TAKE_PLACE = (update(shifts).where(shifts.c.id == bindparam("place_shift"), shifts.c.booked < shifts.c.capacity)
+              .values(booked=shifts.c.booked + 1))
+BOOK_ANSWER = schemas.ShrineBookAnswer()
+AGAIN = object()  # a booking round that must start over (a draw ran first, or a conflict vanished)
+
+
+def _attempt_row(attempt_id, member_id, shift_id, key, now, status, outcome, booking_id=None, message_fa=None,
+                 message_en=None):
+    """Every column the booking path writes, always the same set (one compiled INSERT)."""
+    return {"id": attempt_id, "member_id": member_id, "shift_id": shift_id, "idempotency_key": key,
+            "status": status, "outcome": outcome, "message_fa": message_fa, "message_en": message_en,
+            "booking_id": booking_id, "created_at": now, "decided_at": now}
 
 
 def retry_deadlocks(method):
@@ -208,11 +245,8 @@ class ShrineService(ServiceBase):
         self.db.rollback()
         return schemas.ShrineEligibilityOut().dump(_eligibility_out(member))
 
-    def _member(self, member_id, share=False):
-        stmt = select(members).where(members.c.id == member_id)
-        if share and self.db.dialect == "postgresql":
-            stmt = stmt.with_for_update(read=True)  # a suspension waits for this booking, or this booking for it
-        row = self.db.session.execute(stmt).mappings().first()
+    def _member(self, member_id):
+        row = self.db.session.execute(select(members).where(members.c.id == member_id)).mappings().first()
         return dict(row) if row else None
 
     # ------------------------------------------------------------------------------------------------------
@@ -300,34 +334,57 @@ class ShrineService(ServiceBase):
     # booking (the storm)
     # ------------------------------------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    @transactional
-    @retry_deadlocks
     def book(self, actor, shift_id, idempotency_key=None):
         """Book a place: {id, status: booked} (201) or, in the fair-opening window, {attempt, status: pending}."""
         key = _idempotency_key(idempotency_key)
-        return schemas.ShrineBookAnswer().dump(self._book(actor, _key(shift_id), key))
+        answer = self._book(actor["id"], _key(shift_id), key)
+        self.db.close()  # committed: the connection goes back to the pool now, not once the reply has been sent
+        if "refused" in answer:  # decided and kept (a retry with the key gets it again), so raised only now
+            raise Conflict(answer["refused"], answer["message_fa"], answer["message_en"],
+                           extra={"attempt": answer["attempt"], "shift": answer["shift"]})
+        if answer["status"] == "booked":
+            self.cache.clear()
+        return BOOK_ANSWER.dump(answer)
 
-    def _book(self, actor, shift_id, key):
-        member_id = actor["id"]
-        if key:
-            prior = self._attempt_by_key(member_id, key)
-            if prior is not None:
-                return self._replay(prior, shift_id)
+    @transactional
+    @retry_deadlocks
+    def _book(self, member_id, shift_id, key):
+        """The booking's transaction: the answer, or a refusal that decided something about a place."""
+        for _ in range(5):
+            answer = self._book_once(member_id, shift_id, key)
+            if answer is not AGAIN:
+                return answer
+        raise Conflict("try_again", "رزرو انجام نشد؛ دوباره تلاش کنید.", "The booking did not go through; try again.")
+
+    def _book_once(self, member_id, shift_id, key):
+        session = self.db.session
         now = utcnow()
-        self._rate_limit(member_id, now)
-        shift = self._shift(shift_id)
-        if domain.phase(shift, now) == domain.DRAW_DUE:  # the window's draw goes before anyone who came later
+        limit, seconds = domain.parse_rate(self.config.get("SHRINE_BOOKING_RATE"))
+        row = session.execute(BOOKING_VIEW, {"member_id": member_id, "shift_id": shift_id, "key": key,
+                                             "since": now - dt.timedelta(seconds=seconds)}).mappings().first()
+        if row is None:  # no such shift, or a member this service has never heard of
+            self._shift(shift_id)
+            verdict = domain.eligibility(None)
+            raise Forbidden("not_eligible", verdict.fa, verdict.en, extra={"reason_code": verdict.code})
+        shift = {c: row[c] for c in SHIFT_COLUMNS}
+        if row["p_id"] is not None:
+            return self._replay({c: row["p_" + c] for c in PRIOR_COLUMNS}, shift_id, shift)
+        if row["recent"] >= limit:
+            raise TooManyRequests("too_many_booking_attempts",
+                                  "تلاش‌های رزرو شما بیش از حد مجاز است؛ چند ثانیه دیگر دوباره تلاش کنید.",
+                                  "Too many booking attempts; try again in a few seconds.",
+                                  extra={"retry_after": max(1, int(seconds))})
+        stage = domain.phase(shift, now)
+        if stage == domain.DRAW_DUE:  # the window's draw goes before anyone who came later
             self.db.rollback()
             self._draw(shift_id)
-            now = utcnow()
-            shift = self._shift(shift_id)
-        member = self._member(member_id, share=True)
+            return AGAIN
+        member = {c: row["m_" + c] for c in MEMBER_COLUMNS}
         verdict = domain.eligibility(member)
         if not verdict.eligible:
             raise Forbidden("not_eligible", verdict.fa, verdict.en, extra={"reason_code": verdict.code})
         if not domain.gender_allows(shift["gender"], member["gender"]):
             raise _gender_error(shift["gender"])
-        stage = domain.phase(shift, now)
         if stage == domain.STARTED:
             raise Conflict("booking_closed", *REFUSALS["booking_closed"])
         if stage == domain.NOT_OPEN:
@@ -337,61 +394,74 @@ class ShrineService(ServiceBase):
                            extra={"opens_at": opens.isoformat(), "opens_at_jalali": domain.jalali_moment(opens)})
         if stage == domain.FAIR:
             return self._enter_draw(member, shift, key, now)
+        if shift["booked"] >= shift["capacity"]:  # read as full: answered at once, without queueing for the row
+            return self._refuse(member_id, shift_id, key, "full", now)
         return self._book_now(member, shift, key, now)
 
     def _book_now(self, member, shift, key, now):
+        """Take a place in this transaction; any refusal of the database rolls all of it back (no savepoint)."""
         session = self.db.session
-        attempt_id = new_id()
+        attempt_id, booking_id = new_id(), new_id()
         try:
-            session.execute(insert(attempts).values(id=attempt_id, member_id=member["id"], shift_id=shift["id"],
-                                                    idempotency_key=key, status="granted", created_at=now))
+            session.execute(ATTEMPT_INSERT, _attempt_row(attempt_id, member["id"], shift["id"], key, now,
+                                                         status="granted", outcome="booked", booking_id=booking_id))
         except IntegrityError:  # the same key, racing: answer what the first one got
             self.db.rollback()
-            prior = self._attempt_by_key(member["id"], key)
-            if prior is None:
+            if key is None:
                 raise
-            return self._replay(prior, shift["id"])
-        outcome, booking_id = self._grant(member, shift, "direct", now, attempt_id)
-        if outcome == "booked":
-            session.execute(update(attempts).where(attempts.c.id == attempt_id).values(
-                outcome="booked", booking_id=booking_id, decided_at=now))
-            self.db.commit()
-            self.cache.clear()
-            return {"id": booking_id, "status": "booked", "attempt": attempt_id}
+            return self._replay(self._attempt_by_key(member["id"], key), shift["id"])
+        try:
+            taken = self._take_place(member, shift, "direct", now, booking_id, attempt_id)
+        except IntegrityError:  # the member holds this shift or an overlapping one (perhaps a concurrent attempt)
+            self.db.rollback()
+            refusal = self._holding_conflict(member["id"], shift)
+            return self._refuse(member["id"], shift["id"], key, refusal, now) if refusal else AGAIN
+        if not taken:  # the last places went to concurrent attempts
+            self.db.rollback()
+            return self._refuse(member["id"], shift["id"], key, "full", now)
+        return {"id": booking_id, "status": "booked", "attempt": attempt_id}
+
+    def _take_place(self, member, shift, source, now, booking_id, attempt_id=None):
+        """Insert the booking and its event, then take the place; False when none was left."""
+        session = self.db.session
+        session.execute(BOOKING_INSERT, {
+            "id": booking_id, "shift_id": shift["id"], "member_id": member["id"], "province": member["province"],
+            "starts_at": shift["starts_at"], "ends_at": shift["ends_at"], "status": "booked", "source": source,
+            "attempt_id": attempt_id, "created_at": now, "confirmed_at": now})
+        self.db.publish(events.ShiftBooked, {
+            "booking_id": booking_id, "shift_id": shift["id"], "member_id": member["id"], "post": shift["post"],
+            "starts_at": shift["starts_at"], "ends_at": shift["ends_at"], "source": source},
+            province=member["province"])
+        # last, so the shift's row lock is held only for the commit
+        return session.execute(TAKE_PLACE, {"place_shift": shift["id"]}).rowcount == 1
+
+    def _refuse(self, member_id, shift_id, key, outcome, now):
+        """Keep a refusal that decided something about a place (a retry with the same key gets it again)."""
         fa, en = REFUSALS[outcome]
-        session.execute(update(attempts).where(attempts.c.id == attempt_id).values(
-            status="refused", outcome=outcome, message_fa=fa, message_en=en, decided_at=now))
-        self.db.commit()  # the refusal is the answer a retry with the same key gets
-        raise Conflict(outcome, fa, en, extra={"attempt": attempt_id, "shift": shift["id"]})
+        attempt_id = new_id()
+        try:
+            self.db.session.execute(ATTEMPT_INSERT, _attempt_row(
+                attempt_id, member_id, shift_id, key, now, status="refused", outcome=outcome, message_fa=fa,
+                message_en=en))
+        except IntegrityError:  # a retry with this key was answered first: its answer
+            self.db.rollback()
+            if key is None:
+                raise
+            return self._replay(self._attempt_by_key(member_id, key), shift_id)
+        return {"refused": outcome, "message_fa": fa, "message_en": en, "attempt": attempt_id, "shift": shift_id}
 
     def _grant(self, member, shift, source, now, attempt_id=None):
-        """Take a place for a member: ('booked', booking id) or (why not, None). The database has the last word."""
-        session = self.db.session
+        """Take a place inside a larger transaction (the draw): ('booked', booking id) or (why not, None)."""
         if shift["booked"] >= shift["capacity"]:
             return "full", None
-        refusal = self._holding_conflict(member["id"], shift)
-        if refusal:
-            return refusal, None
         booking_id = new_id()
         try:
-            with session.begin_nested():
-                session.execute(insert(bookings).values(
-                    id=booking_id, shift_id=shift["id"], member_id=member["id"], province=member["province"],
-                    starts_at=shift["starts_at"], ends_at=shift["ends_at"], status="booked", source=source,
-                    attempt_id=attempt_id, created_at=now, confirmed_at=now))
-                self.db.publish(events.ShiftBooked, {
-                    "booking_id": booking_id, "shift_id": shift["id"], "member_id": member["id"],
-                    "post": shift["post"], "starts_at": shift["starts_at"], "ends_at": shift["ends_at"],
-                    "source": source}, province=member["province"])
-                # last, so the shift's row lock is held only for the commit
-                taken = session.execute(update(shifts).where(shifts.c.id == shift["id"],
-                                                             shifts.c.booked < shifts.c.capacity)
-                                        .values(booked=shifts.c.booked + 1)).rowcount
-                if taken != 1:
+            with self.db.session.begin_nested():
+                if not self._take_place(member, shift, source, now, booking_id, attempt_id):
                     raise _Full()
         except _Full:
             return "full", None
-        except IntegrityError:  # another transaction of this member won: the unique index or the overlap rule
+        except IntegrityError:  # the member holds this shift or an overlapping one
             return self._holding_conflict(member["id"], shift) or "overlap", None
         return "booked", booking_id
 
@@ -408,29 +478,19 @@ class ShrineService(ServiceBase):
                                                              attempts.c.idempotency_key == key)).mappings().first()
         return dict(row) if row else None
 
-    def _replay(self, prior, shift_id):
+    def _replay(self, prior, shift_id, shift=None):
         """The answer an earlier attempt with the same Idempotency-Key got (its outcome, if decided since)."""
-        self.db.rollback()
+        if prior is None:  # only a committed attempt makes a key clash, so this cannot happen
+            raise RuntimeError("an Idempotency-Key clashed with no attempt")
         if prior["shift_id"] != shift_id:
             raise Invalid("idempotency_key_reused", "این کلید یکتایی پیش‌تر برای کشیک دیگری به کار رفته است.",
                           "This Idempotency-Key was already used for another shift.")
         if prior["status"] == "granted":
             return {"id": prior["booking_id"], "status": "booked", "attempt": prior["id"]}
         if prior["status"] == "pending":
-            return self._pending_answer(prior["id"], self._shift(shift_id))
-        raise Conflict(prior["outcome"], prior["message_fa"], prior["message_en"],
-                       extra={"attempt": prior["id"], "shift": shift_id})
-
-    def _rate_limit(self, member_id, now):
-        count, seconds = domain.parse_rate(self.config.get("SHRINE_BOOKING_RATE"))
-        recent = self.db.session.execute(select(func.count()).select_from(attempts).where(
-            attempts.c.member_id == member_id,
-            attempts.c.created_at > now - dt.timedelta(seconds=seconds))).scalar()
-        if recent >= count:
-            raise TooManyRequests("too_many_booking_attempts",
-                                  "تلاش‌های رزرو شما بیش از حد مجاز است؛ چند ثانیه دیگر دوباره تلاش کنید.",
-                                  "Too many booking attempts; try again in a few seconds.",
-                                  extra={"retry_after": max(1, int(seconds))})
+            return self._pending_answer(prior["id"], shift or self._shift(shift_id))
+        return {"refused": prior["outcome"], "message_fa": prior["message_fa"], "message_en": prior["message_en"],
+                "attempt": prior["id"], "shift": shift_id}
 
     # -- fair opening: attempts in the window wait for a draw
     def _enter_draw(self, member, shift, key, now):
@@ -445,8 +505,7 @@ class ShrineService(ServiceBase):
                                                                                                    shift["id"])
             if prior is None:
                 raise
-            return self._replay(prior, shift["id"])
-        self.db.commit()
+            return self._replay(prior, shift["id"], shift)
         return self._pending_answer(attempt_id, shift)
 
     def _pending_of(self, member_id, shift_id):
