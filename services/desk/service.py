@@ -3,13 +3,13 @@ and members' suggestions and integrity reports."""
 import datetime as dt
 import logging
 import os
+import time
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kit import geo, pagination
 from kit.db import Database, new_id, transactional, utcnow
@@ -101,6 +101,88 @@ class Tally(DependencyProvider):
         self.pending.pop(worker_ctx, None)
 
 
+class HolidayCache(DependencyProvider):
+    """Official holidays, read on every ticket and loaded once a year: each process keeps a copy.
+
+    A load in this process replaces it once committed; other processes' copies age out within
+    ``DESK_HOLIDAYS_CACHE_SECONDS`` (60).
+    """
+
+    def setup(self):
+        self.ttl = float(self.container.config.get("DESK_HOLIDAYS_CACHE_SECONDS", 60))
+        self.copy = None  # (fresh until, frozenset of days)
+        self.generation = 0  # moves on each load, so a read that began before it is not kept
+        self.loads = set()  # the workers that loaded holidays
+
+    def get_dependency(self, worker_ctx):
+        return _Holidays(self, worker_ctx)
+
+    def days(self, read):
+        copy = self.copy
+        if copy is not None and copy[0] > time.monotonic():
+            return copy[1]
+        generation = self.generation
+        days = frozenset(read())
+        if generation == self.generation and self.ttl > 0:
+            self.copy = (time.monotonic() + self.ttl, days)
+        return days
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        if worker_ctx in self.loads:  # after the commit (``@transactional`` has returned)
+            self.loads.discard(worker_ctx)
+            self.generation += 1
+            self.copy = None
+
+    def worker_teardown(self, worker_ctx):
+        self.loads.discard(worker_ctx)
+
+
+class _Holidays:
+    def __init__(self, provider, worker_ctx):
+        self.provider = provider
+        self.worker_ctx = worker_ctx
+
+    def days(self, read):
+        return self.provider.days(read)
+
+    def changed(self):
+        self.provider.generation += 1
+        self.provider.loads.add(self.worker_ctx)
+
+
+class ProcedureCache(DependencyProvider):
+    """Procedures with the version last seen current, per process. A version never changes once written; whether
+    it is still the current one is decided by the ticket's INSERT, which takes the current version itself."""
+
+    def setup(self):
+        self.entries = {}
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def get(self, procedure_id):
+        return self.entries.get(procedure_id)
+
+    def put(self, procedure_id, version):
+        if len(self.entries) > 10000:
+            self.entries.clear()
+        self.entries[procedure_id] = version
+        return version
+
+    def forget(self, procedure_id):
+        self.entries.pop(procedure_id, None)
+
+
+# A ticket takes the procedure's current version in its own INSERT, so it is opened under the version that is
+# current when it is written (and the round trip that read it is saved).
+TICKET_INSERT = (insert(tickets).values(procedure_version=select(procedures.c.version)
+                                        .where(procedures.c.id == bindparam("head"))
+                                        .scalar_subquery())
+                 .returning(tickets.c.procedure_version))
+TICKET_IN = schemas.TicketIn()
+TICKET_STATE = schemas.TicketState()
+
+
 # -- errors ----------------------------------------------------------------------------------------------------
 def _procedure_not_found():
     return NotFound("procedure_not_found", "فرآیند پیدا نشد.", "The procedure was not found.")
@@ -132,6 +214,8 @@ class DeskService(ServiceBase):
     name = "desk"
     db = Database(metadata, MIGRATIONS)
     tally = Tally()
+    holiday_cache = HolidayCache()
+    procedure_cache = ProcedureCache()
 
     # -- procedures (فرآیندها) ------------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -286,6 +370,7 @@ class DeskService(ServiceBase):
         session.execute(delete(holidays).where(holidays.c.jalali_year == year))
         if days:
             session.execute(insert(holidays), [{"day": d, "jalali_year": year} for d in days])
+        self.holiday_cache.changed()
         return _holidays_out(year, days)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -296,56 +381,68 @@ class DeskService(ServiceBase):
         self.db.rollback()
         return _holidays_out(year, days)
 
-    def _holidays(self, since):
-        return set(self.db.session.execute(select(holidays.c.day).where(holidays.c.day >= since)).scalars())
+    def _holidays(self):
+        """Every official holiday loaded (a few dozen a year), from this process's copy when it is fresh."""
+        return self.holiday_cache.days(
+            lambda: self.db.session.execute(select(holidays.c.day)).scalars().all())
 
     # -- tickets ---------------------------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     @transactional
     def create_ticket(self, actor, data):
         """The desk records a visitor's request; the visitor gets a tracking code and a promised date."""
-        body = load(schemas.TicketIn(), data)
-        session = self.db.session
-        # the procedure and its current version in one round trip
-        version = session.execute(self._current_procedures().where(procedures.c.id == body["procedure"])) \
-            .mappings().first()
+        body = load(TICKET_IN, data)
+        received = body["documents_received"]
+        for attempt in range(5):
+            version = self._current_version(actor, body["procedure"], cached=attempt == 0)
+            if attempt == 0 and domain.unknown_documents(version["required_documents"], received):
+                continue  # refused by what this process remembers: ask the database before refusing
+            _check_known_documents(version["required_documents"], received, "documents_received")
+            missing = domain.missing_documents(version["required_documents"], received)
+            now = clock()
+            due = domain.promised_date(domain.tehran_date(now), version["standard_days"], self._holidays())
+            visitor = body["visitor"]
+            row = {
+                "id": new_id(), "tracking_code": domain.new_tracking_code(), "province": version["province"],
+                "procedure_id": version["id"], "unit": version["unit"], "visitor_name": visitor["full_name"],
+                "visitor_national_id": visitor["national_id"], "visitor_mobile": visitor["mobile"],
+                "documents_received": received, "description": body["description"],
+                "status": domain.AWAITING if missing else domain.OPEN, "due_date": due, "created_at": now,
+                "created_by": actor["id"], "waited_days": 0, "awaiting_since": None, "resume_status": None,
+                "awaiting_reason": None,
+            }
+            if missing:  # the clock waits for the visitor to bring them
+                row.update(awaiting_since=now, resume_status=domain.OPEN,
+                           awaiting_reason="مدارک کسری: " + "، ".join(missing))
+            try:
+                opened_under = self.db.session.execute(TICKET_INSERT, dict(row, head=row["procedure_id"])).scalar_one()
+            except IntegrityError:  # the tracking code was drawn before (one chance in 10¹⁴): draw again
+                self.db.rollback()
+                continue
+            if opened_under != version["version"]:  # a version published since it was cached: its rules apply
+                self.db.rollback()
+                self.procedure_cache.forget(version["id"])
+                continue
+            row["procedure_version"] = opened_under
+            self.db.publish(events.TicketCreated, dict(_step_payload(row), procedure_version=opened_under,
+                                                       missing_documents=missing), province=row["province"])
+            self.tally.inc(TICKETS_RECEIVED, row["province"], row["unit"])
+            return _state(row, missing)
+        raise Conflict("try_again", "ثبت درخواست انجام نشد؛ دوباره تلاش کنید.", "Please try again.")
+
+    def _current_version(self, actor, procedure_id, cached=True):
+        """The procedure with its current version as last read by this process (versions never change; which one
+        is current is decided again by the ticket's INSERT), or as read now."""
+        version = self.procedure_cache.get(procedure_id) if cached else None
+        if version is None:
+            version = self.db.session.execute(self._current_procedures().where(procedures.c.id == procedure_id)) \
+                .mappings().first()
+            if version is not None:
+                version = self.procedure_cache.put(procedure_id, dict(version))
         if version is None or not domain.sees_province(actor, version["province"]):
             raise NotFound("procedure_not_found", "فرآیند پیدا نشد.", "The procedure was not found.",
                            fields={"procedure": {"fa": "پیدا نشد.", "en": "Not found."}})
-        received = body["documents_received"]
-        _check_known_documents(version["required_documents"], received, "documents_received")
-        missing = domain.missing_documents(version["required_documents"], received)
-        now = clock()
-        today = domain.tehran_date(now)
-        due = domain.promised_date(today, version["standard_days"], self._holidays(today))
-        status = domain.AWAITING if missing else domain.OPEN
-        visitor = body["visitor"]
-        row = {
-            "id": new_id(), "tracking_code": None, "province": version["province"],
-            "procedure_id": version["id"], "procedure_version": version["version"], "unit": version["unit"],
-            "visitor_name": visitor["full_name"], "visitor_national_id": visitor["national_id"],
-            "visitor_mobile": visitor["mobile"], "documents_received": received, "description": body["description"],
-            "status": status, "due_date": due, "created_at": now, "created_by": actor["id"], "waited_days": 0,
-            "awaiting_since": None, "resume_status": None, "awaiting_reason": None,
-        }
-        if missing:  # the clock waits for the visitor to bring them
-            row.update(awaiting_since=now, resume_status=domain.OPEN,
-                       awaiting_reason="مدارک کسری: " + "، ".join(missing))
-        self._insert_with_new_code(row)
-        self.db.publish(events.TicketCreated, dict(_step_payload(row), procedure_version=version["version"],
-                                                   missing_documents=missing), province=row["province"])
-        self.tally.inc(TICKETS_RECEIVED, row["province"], row["unit"])
-        return _state(row, missing)
-
-    def _insert_with_new_code(self, row):
-        """Insert the ticket under a fresh tracking code; the unique index decides, a clash draws again."""
-        dialect_insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
-        statement = dialect_insert(tickets).on_conflict_do_nothing(index_elements=["tracking_code"])
-        for _ in range(5):
-            row["tracking_code"] = domain.new_tracking_code()
-            if self.db.session.execute(statement, row).rowcount == 1:
-                return
-        raise Conflict("try_again", "ثبت درخواست انجام نشد؛ دوباره تلاش کنید.", "Please try again.")
+        return version
 
     def _scoped_ticket(self, actor, code, lock=True):
         try:
@@ -411,7 +508,7 @@ class DeskService(ServiceBase):
                                "No procedure of this province belongs to that unit.", "unit")
         now = clock()
         today = domain.tehran_date(now)
-        days_off = self._holidays(today)
+        days_off = self._holidays()
         earliest = domain.promised_date(today, version["standard_days"], days_off)
         promised = body.get("promised_date") or earliest
         problem = domain.promise_problem(promised, earliest, days_off)
@@ -489,7 +586,7 @@ class DeskService(ServiceBase):
                            fields={"documents_received": {"fa": "، ".join(missing), "en": ", ".join(missing)}})
         today = domain.tehran_date(clock())
         since = domain.tehran_date(ticket["awaiting_since"])
-        days_off = self._holidays(min(since, ticket["due_date"]))
+        days_off = self._holidays()
         waited = domain.working_days_between(since, today, days_off)
         due = add_working_days(ticket["due_date"], waited, days_off) if waited else ticket["due_date"]
         row = self._move(ticket, status=ticket["resume_status"], due_date=due,
@@ -820,7 +917,7 @@ def _ticket_out(row, today):
 
 
 def _state(row, missing=None):
-    return schemas.TicketState().dump({
+    return TICKET_STATE.dump({
         "id": row["id"], "tracking_code": row["tracking_code"],
         "tracking_code_display": domain.format_tracking_code(row["tracking_code"]), "status": row["status"],
         "unit": row["unit"], "due_date": row["due_date"], "due_date_jalali": to_jalali(row["due_date"]),
