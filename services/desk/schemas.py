@@ -308,8 +308,8 @@ class MemberTicketCreated(Schema):
     tracking_code = fields.Str()
 
 
-class MemberTicketOut(Schema):
-    """As the provincial office sees it; the reporter is named only here."""
+class OwnMemberTicketOut(Schema):
+    """As the member who filed it sees it: never the reporter (the office's view adds it, below)."""
 
     id = fields.Str()
     kind = fields.Str()
@@ -318,32 +318,21 @@ class MemberTicketOut(Schema):
     body = fields.Str()
     accused = fields.Str(allow_none=True)
     status = fields.Str()
-    reporter_id = fields.Str()
     created_at = fields.DateTime()
     created_at_jalali = fields.Str()
     closed_at = fields.DateTime(allow_none=True)
     response = fields.Str(allow_none=True)
+
+
+class MemberTicketOut(OwnMemberTicketOut):
+    """As the provincial office sees it; the reporter is named only here."""
+
+    reporter_id = fields.Str()
 
 
 class MemberTicketList(Schema):
     items = fields.List(fields.Nested(MemberTicketOut))
     next = fields.Str(allow_none=True)
-
-
-class OwnMemberTicketOut(Schema):
-    """As the member who filed it sees it."""
-
-    id = fields.Str()
-    kind = fields.Str()
-    tracking_code = fields.Str()
-    title = fields.Str(allow_none=True)
-    body = fields.Str()
-    accused = fields.Str(allow_none=True)
-    status = fields.Str()
-    created_at = fields.DateTime()
-    created_at_jalali = fields.Str()
-    closed_at = fields.DateTime(allow_none=True)
-    response = fields.Str(allow_none=True)
 
 
 class OwnMemberTicketList(Schema):
