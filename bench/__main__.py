@@ -5,6 +5,11 @@
 Starts the system as processes (one per service, plus the gateway) on fresh PostgreSQL databases and a fresh
 RabbitMQ vhost, drives it over HTTP with concurrent keep-alive clients, prints a table and writes
 var/bench/last.json. Record what you quote in docs/benchmarks.md.
+
+Each scenario also reports the CPU milliseconds a request cost each process (the services, the gateway, the
+PostgreSQL backends of the system's databases, the load generator; not RabbitMQ, which may serve others too) and
+the "CPU ratio to null": CPU per null request / CPU per request, what the ratio would be on a machine left to the
+system. Other work on the machine moves it much less than it moves requests per second.
 """
 import eventlet
 
@@ -34,10 +39,12 @@ AREAS = ("foundation", "desk", "story", "shrine", "scaleout")
 class Context:
     """What a scenario module gets: the running system and the tools to drive it."""
 
-    def __init__(self, base, env, args):
+    def __init__(self, base, env, args, procs=(), tag=None):
         self.base = base
         self.env = env
         self.args = args
+        self.procs = list(procs)
+        self.tag = tag
         self.jwt_secret = env["JWT_SECRET"]
         self.results = []
         self.null = None
@@ -48,21 +55,23 @@ class Context:
         return load.Client(self.base)
 
     def run(self, name, request, concurrency=None, duration=None, total=None, expect=(200, 201)):
-        result = load.run(name, self.base, request, concurrency or self.args.concurrency,
-                          duration=duration if duration is not None or total is not None else self.args.seconds,
-                          total=total, expect=expect)
+        return self.run_on(self.base, name, request, concurrency, duration, total, expect)
+
+    def run_on(self, bases, name, request, concurrency=None, duration=None, total=None, expect=(200, 201)):
+        """``run`` with the clients spread over several gateway addresses (or one)."""
+        with self.cpu_meter() as meter:
+            result = load.run(name, bases, request, concurrency or self.args.concurrency,
+                              duration=duration if duration is not None or total is not None else self.args.seconds,
+                              total=total, expect=expect)
+        result.cpu_ms = meter.per_request(result.ok)
         self.results.append(result)
         print("  " + json.dumps(result.row(self.null), ensure_ascii=False), flush=True)
         return result
 
-    def run_on(self, bases, name, request, concurrency=None, duration=None, total=None, expect=(200, 201)):
-        """``run`` with the clients spread over several gateway addresses."""
-        result = load.run(name, bases, request, concurrency or self.args.concurrency,
-                          duration=duration if duration is not None or total is not None else self.args.seconds,
-                          total=total, expect=expect)
-        self.results.append(result)
-        print("  " + json.dumps(result.row(self.null), ensure_ascii=False), flush=True)
-        return result
+    def cpu_meter(self):
+        """CPU spent by the system's processes, its PostgreSQL backends and the load generator while it runs: what
+        a request costs, which other work on the machine changes much less than requests per second."""
+        return load.CpuMeter([(label, proc.pid) for label, proc in self.procs], self.tag)
 
     def publish_event(self, service, event_type, envelope):
         from nameko.standalone.events import event_dispatcher
@@ -95,7 +104,7 @@ def main():
         problem = launch.wait_ready(base, procs)
         if problem:
             sys.exit(problem)
-        ctx = Context(base, env, args)
+        ctx = Context(base, env, args, procs, tag)
         print(f"system up on PostgreSQL; {args.concurrency} clients, {args.seconds:.0f} s a scenario", flush=True)
         wanted = [a for a in (args.only.split(",") if args.only else AREAS) if a]
         from bench.foundation import null_path
@@ -123,12 +132,13 @@ def main():
 
 
 def print_table(ctx):
-    print("\n| scenario | requests | ok/s | p50 ms | p99 ms | ratio to null |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("\n| scenario | requests | ok/s | p50 ms | p99 ms | ratio to null | CPU ratio to null | CPU ms per request |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for r in ctx.results:
         row = r.row(ctx.null)
+        cpu = ", ".join(f"{k} {v}" for k, v in row["cpu_ms"].items())
         print(f"| {row['scenario']} | {row['requests']} | {row['rps']} | {row['p50_ms']} | {row['p99_ms']} | "
-              f"{row['ratio_to_null']} |")
+              f"{row['ratio_to_null']} | {row['cpu_ratio_to_null']} | {cpu} |")
     for key, value in ctx.extra.items():
         print(f"{key}: {value}")
     for note in ctx.notes:

@@ -1,10 +1,91 @@
 """A small closed-loop HTTP load generator: N green-thread clients, each with a keep-alive connection."""
 import http.client
 import json
+import os
 import time
 from urllib.parse import urlsplit
 
 import eventlet
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def postgres_backends(tag):
+    """Pids of the PostgreSQL backends serving the databases whose names start with ``kb_<tag>_``."""
+    needle = f" kb_{tag}_".encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if needle in f.read():
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent, while it runs, by each process of the system (``procs``: (label, pid) pairs), by the
+    PostgreSQL backends of its databases and by this load generator.
+
+    Backends come and go with the connection pools, so they are sampled every ``interval`` seconds: one that ends
+    between two samples loses its last moments, nothing more."""
+
+    def __init__(self, procs, tag=None, interval=0.5):
+        self.procs = list(procs)
+        self.tag = tag
+        self.interval = interval
+        self.first, self.last = {}, {}
+        self.running = False
+        self.thread = None
+
+    def sample(self):
+        seen = {("clients", 0): sum(os.times()[:2])}
+        for label, pid in self.procs:
+            seen[(label, pid)] = process_cpu(pid)
+        if self.tag:
+            for pid in postgres_backends(self.tag):
+                seen[("postgres", pid)] = process_cpu(pid)
+        for key, value in seen.items():
+            self.first.setdefault(key, value if key[0] != "postgres" or not self.last else 0.0)
+            self.last[key] = value
+
+    def _loop(self):
+        while self.running:
+            eventlet.sleep(self.interval)
+            if self.running:
+                self.sample()
+
+    def __enter__(self):
+        self.sample()
+        self.running = True
+        self.thread = eventlet.spawn(self._loop)
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.wait()
+        self.sample()
+
+    def per_request(self, requests):
+        """Milliseconds of CPU per request of each process that used a noticeable share."""
+        if not requests:
+            return {}
+        spent = {}
+        for key, value in self.last.items():
+            spent[key[0]] = spent.get(key[0], 0.0) + (value - self.first[key]) * 1000 / requests
+        return {k: round(v, 2) for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.05}
 
 
 class Result:
@@ -14,6 +95,7 @@ class Result:
         self.statuses = statuses
         self.elapsed = elapsed
         self.ok = ok
+        self.cpu_ms = {}  # CPU milliseconds per successful request, by process (filled in by bench/__main__.py)
 
     @property
     def count(self):
@@ -28,11 +110,19 @@ class Result:
             return float("nan")
         return self.latencies[min(len(self.latencies) - 1, int(p / 100 * len(self.latencies)))] * 1000
 
+    @property
+    def cpu_total(self):
+        return sum(self.cpu_ms.values())
+
     def row(self, null=None):
         ratio = f"{self.rps / null.rps:.2f}" if null is not None and null.rps else "1.00"
+        # what the ratio would be on a machine given to the system alone: CPU per null request / CPU per request
+        cpu_ratio = (round(null.cpu_total / self.cpu_total, 2)
+                     if null is not None and null.cpu_total and self.cpu_total else None)
         return {"scenario": self.name, "requests": self.count, "ok": self.ok, "rps": round(self.rps, 1),
                 "p50_ms": round(self.pct(50), 1), "p99_ms": round(self.pct(99), 1),
-                "ratio_to_null": ratio, "statuses": dict(sorted(self.statuses.items()))}
+                "ratio_to_null": ratio, "statuses": dict(sorted(self.statuses.items())), "cpu_ms": self.cpu_ms,
+                "cpu_ratio_to_null": cpu_ratio}
 
 
 class Client:

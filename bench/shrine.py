@@ -10,14 +10,14 @@ Members are synthetic: ``MemberActivated`` and ``ReportApproved`` are published 
 JWT secret, so no password hashing slows the set-up.  A shrine-office token is minted the same way.
 """
 import datetime as dt
+import http.client
+import json as json_lib
 import random
 import time
 import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-
-import requests
-from requests.adapters import HTTPAdapter
+from urllib.parse import urlsplit
 
 from gateway import auth
 
@@ -39,26 +39,50 @@ def envelope(event_type, payload, province="9"):
 
 
 class Client:
-    """An HTTP client with a connection pool as large as the storm's concurrency."""
+    """Keep-alive HTTP connections, one per concurrent caller, on ``http.client``: the load generator shares the
+    machine with the system it measures, and ``requests`` costs several times the CPU per call."""
 
     def __init__(self, base_url, pool=10, timeout=60):
-        self.base = base_url.rstrip("/")
+        """``call`` answers (status, JSON body or None), or raises an OSError when the request failed."""
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port
+        self.prefix = parts.path.rstrip("/") + API
         self.timeout = timeout
-        self.http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, pool))
-        self.http.mount("http://", adapter)
-        self.http.mount("https://", adapter)
+        self.keep = max(10, pool)
+        self.idle = []  # connections between calls, last in first out
 
     def call(self, method, path, token=None, json=None, headers=None):
         h = dict(headers or {})
         if token:
             h["Authorization"] = f"Bearer {token}"
-        r = self.http.request(method, self.base + API + path, json=json, headers=h, timeout=self.timeout)
-        try:
-            body = r.json()
-        except ValueError:
-            body = None
-        return r.status_code, body
+        payload = None
+        if json is not None:
+            payload = json_lib.dumps(json)
+            h["Content-Type"] = "application/json"
+        while True:
+            try:
+                conn, reused = self.idle.pop(), True
+            except IndexError:
+                conn, reused = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout), False
+            try:
+                conn.request(method, self.prefix + path, body=payload, headers=h)
+                r = conn.getresponse()
+                data = r.read()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                if reused:  # the server had closed an idle connection: the request never reached it
+                    continue
+                if isinstance(exc, OSError):
+                    raise
+                raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
+            if len(self.idle) < self.keep:
+                self.idle.append(conn)
+            else:
+                conn.close()
+            try:
+                return r.status, json_lib.loads(data) if data else None
+            except ValueError:
+                return r.status, None
 
 
 def approve_report(publish_event, member_id, province="9"):
@@ -141,7 +165,7 @@ def fire(client, tasks, concurrency):
         try:
             status, body = client.call("POST", f"/shrine/shifts/{shift_id}/bookings", member["token"],
                                        headers={"Idempotency-Key": key})
-        except requests.RequestException as exc:
+        except OSError as exc:
             status, body = 0, {"code": type(exc).__name__}
         return {"member": member["id"], "token": member["token"], "shift": shift_id, "key": key, "status": status,
                 "body": body or {}, "ms": (time.perf_counter() - started) * 1000, "at": time.perf_counter()}
@@ -323,6 +347,10 @@ def summarise(done, violations):
         "rejected_per_s": round(rejected / elapsed, 1) if elapsed else 0.0,
         "attempts_per_s": round(len(results) / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(percentile(latencies, 99), 1),
+        # while places remained, bookings queue on their shift's row; afterwards every answer is a refusal
+        "p99_ms_while_places_remained": round(percentile(
+            [r["ms"] for r in results if r["at"] - done["started"] <= filled], 99), 1),
+        "p99_ms_after": round(percentile([r["ms"] for r in results if r["at"] - done["started"] > filled], 99), 1),
         "violations": violations,
     }
 
@@ -363,9 +391,14 @@ def scenarios(ctx):
 
     n = int(os.environ.get("BENCH_SHRINE_MEMBERS", "5000"))
     places = int(os.environ.get("BENCH_SHRINE_PLACES", "1000"))
-    figures = run(ctx.base, ctx.jwt_secret, ctx.publish_event, n_members=n, n_shifts=max(1, places // 10),
-                  capacity=10, attempts_per_member=4, concurrency=64)
+    storm_members = make_members(ctx.base, ctx.jwt_secret, ctx.publish_event, n, concurrency=64, client=client)
+    with ctx.cpu_meter() as meter:  # the storm alone (and the publication of its shifts)
+        done = storm(ctx.base, ctx.jwt_secret, ctx.publish_event, n, max(1, places // 10), 10, 4, concurrency=64,
+                     members=storm_members)
+    cpu = meter.per_request(len(done["results"]))
+    shifts, roster = collect(done["client"], done["office"], done["shift_ids"])
+    figures = summarise(done, check(done["results"], shifts, roster))
     violations = figures.pop("violations")
-    ctx.extra["shrine_storm"] = dict(figures, violations=len(violations))
+    ctx.extra["shrine_storm"] = dict(figures, violations=len(violations), cpu_ms_per_attempt=cpu)
     ctx.notes += [f"shrine storm violation: {v}" for v in violations[:20]]
     print("  " + json.dumps(ctx.extra["shrine_storm"], ensure_ascii=False), flush=True)
