@@ -390,8 +390,16 @@ class CatalogService(ServiceBase):
         return schemas.OfferOut().dump(dict(row))
 
     # -- review by the county thematic centre (کانون موضوعی)
-    def _reviewable(self, actor, offer_id):
-        offer = self._offer(offer_id, lock=True)
+    def _reviewable(self, actor, offer_id, described=False):
+        """The offer, locked, when the actor may review it; ``described``: with its service, field and documents
+        (``_offer_query``), read in the same statement."""
+        if described:
+            stmt = _offer_query().where(offers.c.id == str(offer_id))
+            if self.db.dialect == "postgresql":
+                stmt = stmt.with_for_update(of=offers)
+            offer = self.db.session.execute(stmt).mappings().first()
+        else:
+            offer = self._offer(offer_id, lock=True)
         if offer is None or not (domain.reviews(actor, offer) or actor["role"] == "admin"):
             raise _offer_not_found()
         if offer["status"] != "pending_review":
@@ -402,12 +410,10 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     @transactional
     def approve_offer(self, actor, offer_id):
-        offer = self._reviewable(actor, offer_id)
+        offer = self._reviewable(actor, offer_id, described=True)
         session = self.db.session
-        service = session.execute(select(services).where(services.c.id == offer["service_id"])).mappings().first()
-        field = session.execute(select(fields).where(fields.c.id == offer["field_id"])).mappings().first()
-        if service["requires_documents"] and not session.execute(select(func.count()).select_from(
-                offer_documents).where(offer_documents.c.offer_id == offer["id"])).scalar():
+        # documents are never removed from an offer: a count read as the lock was taken can only be short (and refuse)
+        if offer["requires_documents"] and not offer["documents"]:
             raise Conflict("documents_required",
                            "این خدمت تخصصی است و بدون بارگذاری مدارک تخصصی تأیید نمی‌شود.",
                            "This specialized service cannot be approved without its documents.")
@@ -419,8 +425,8 @@ class CatalogService(ServiceBase):
                            "This offer is not waiting for review.")
         self.db.publish(events.OfferApproved, {
             "offer_id": offer["id"], "member_id": offer["member_id"], "county": offer["county"],
-            "field_id": offer["field_id"], "field_name": field["name"], "service_id": service["id"],
-            "service_name": service["name"], "details": offer["details"], "availability": offer["availability"],
+            "field_id": offer["field_id"], "field_name": offer["field_name"], "service_id": offer["service_id"],
+            "service_name": offer["service_name"], "details": offer["details"], "availability": offer["availability"],
             "phone": offer["phone"], "approved_at": now}, province=offer["province"])
         return {"id": offer["id"], "status": "approved"}
 

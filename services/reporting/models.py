@@ -5,11 +5,11 @@ from kit.db import UTCDateTime, make_metadata
 
 metadata = make_metadata()
 
-# projection of reservation's ReservationAccepted: the services members may report
+# projection of reservation's ReservationAccepted: the services members may report (read by its key only)
 reservations = Table(
     "reservations", metadata,
     Column("reservation_id", String(32), primary_key=True),
-    Column("member_id", String(32), nullable=False, index=True),
+    Column("member_id", String(32), nullable=False),
     Column("offer_id", String(32), nullable=False),
     Column("province", String(8), nullable=False),
     Column("county", String(8), nullable=False),

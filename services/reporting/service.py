@@ -2,7 +2,7 @@
 import logging
 import os
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
@@ -57,7 +57,8 @@ class ReportingService(ServiceBase):
     def file_report(self, actor, data):
         body = load(schemas.ReportIn(), data)
         session = self.db.session
-        res = session.execute(select(reservations).where(
+        cancelled = exists().where(cancellations.c.reservation_id == reservations.c.reservation_id)
+        res = session.execute(select(reservations, cancelled.label("cancelled")).where(
             reservations.c.reservation_id == body["reservation"])).mappings().first()
         if res is None or res["member_id"] != actor["id"]:
             raise NotFound("reservation_not_found",
@@ -65,7 +66,7 @@ class ReportingService(ServiceBase):
                            "لحظه دیگر دوباره تلاش کنید).",
                            "No accepted reservation of yours has this id (if you just accepted it, try again in a "
                            "moment).", fields={"reservation": {"fa": "پیدا نشد.", "en": "Not found."}})
-        if self._cancelled(res["reservation_id"]):
+        if res["cancelled"]:
             raise _reservation_cancelled()
         problem = domain.performed_on_problem(body["performed_on"], res["starts_at"], utcnow())
         if problem:
@@ -78,7 +79,6 @@ class ReportingService(ServiceBase):
                 province=res["province"], county=res["county"], center=res["center"],
                 performed_on=body["performed_on"], hours=body["hours"], summary=body["summary"], status="submitted",
                 open_reservation=res["reservation_id"], submitted_at=utcnow()))
-            session.flush()
         except IntegrityError:  # a live report of it exists, or its cancellation was written meanwhile (a trigger)
             self.db.rollback()
             if self._cancelled(res["reservation_id"]):
@@ -147,15 +147,27 @@ class ReportingService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     @transactional
     def approve(self, actor, report_id):
-        row = self._reviewable(actor, report_id)
         session = self.db.session
         now = utcnow()
-        # the first approved report of the member: decided by the primary key of first_reports
-        first = session.execute(_insert_ignore(self.db.dialect, first_reports).values(
-            member_id=row["member_id"], report_id=row["id"], approved_at=now)
-            .on_conflict_do_nothing()).rowcount == 1
-        session.execute(update(reports).where(reports.c.id == row["id"], reports.c.status == "submitted").values(
-            status="approved", reviewed_at=now, reviewed_by=actor["id"], first_for_member=first))
+        # one statement decides and returns the report; whether it is the member's first approved report is known
+        # at once when an earlier one is on record, and otherwise decided by the primary key of first_reports
+        earlier = exists().where(first_reports.c.member_id == reports.c.member_id)
+        stmt = update(reports).where(reports.c.id == str(report_id), reports.c.status == "submitted")
+        for key, value in domain.reports_scope(actor).items():
+            stmt = stmt.where(reports.c[key] == value)
+        row = session.execute(stmt.values(status="approved", reviewed_at=now, reviewed_by=actor["id"],
+                                          first_for_member=~earlier).returning(*reports.c)).mappings().first()
+        if row is None or not domain.supervises(actor, row):
+            self.db.rollback()
+            self._reviewable(actor, report_id)  # says why: not found, or reviewed already
+            raise _report_not_found()
+        first = row["first_for_member"]
+        if first:
+            first = session.execute(_insert_ignore(self.db.dialect, first_reports).values(
+                member_id=row["member_id"], report_id=row["id"], approved_at=now)
+                .on_conflict_do_nothing()).rowcount == 1
+            if not first:  # another report of the member was approved first, meanwhile
+                session.execute(update(reports).where(reports.c.id == row["id"]).values(first_for_member=False))
         self.db.publish(events.ReportApproved, {
             "report_id": row["id"], "member_id": row["member_id"], "reservation_id": row["reservation_id"],
             "offer_id": row["offer_id"], "performed_on": row["performed_on"], "hours": row["hours"],
@@ -179,15 +191,12 @@ class ReportingService(ServiceBase):
     @on_event("reservation", "ReservationAccepted")
     def reservation_accepted(self, envelope):
         p = envelope["payload"]
-        session = self.db.session
-        if session.execute(select(reservations.c.reservation_id).where(
-                reservations.c.reservation_id == p["reservation_id"])).first():
-            return
-        session.execute(insert(reservations).values(
+        self.db.session.execute(_insert_ignore(self.db.dialect, reservations).values(
             reservation_id=p["reservation_id"], member_id=p["member_id"], offer_id=p["offer_id"],
             province=envelope["province"], county=p["county"], center=p["center"],
             service_name=p.get("service_name"), starts_at=parse_datetime(p["starts_at"]),
-            ends_at=parse_datetime(p["ends_at"]), accepted_at=parse_datetime(envelope["occurred_at"])))
+            ends_at=parse_datetime(p["ends_at"]), accepted_at=parse_datetime(envelope["occurred_at"]))
+            .on_conflict_do_nothing())
 
     @on_event("reservation", "ReservationCancelled")
     def reservation_cancelled(self, envelope):

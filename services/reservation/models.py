@@ -12,7 +12,8 @@ from kit.db import UTCDateTime, make_metadata
 
 metadata = make_metadata()
 
-# projection of catalog's offer events: the offers a centre may reserve; its row is also the offer's lock
+# projection of catalog's offer events: the offers a centre may reserve; its row is also the offer's lock.
+# Read by its key (and by member when membership stops a member); catalog lists the offers.
 offers = Table(
     "offers", metadata,
     Column("offer_id", String(32), primary_key=True),
@@ -30,7 +31,6 @@ offers = Table(
     Column("approved_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
     CheckConstraint("status in ('approved','withdrawn','completed')", name="status"),
-    Index("ix_offers_province_county_status", "province", "county", "status"),
 )
 
 beneficiaries = Table(

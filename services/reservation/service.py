@@ -2,7 +2,7 @@
 import logging
 import os
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
@@ -40,6 +40,13 @@ def _reservation_query():
 
 def _reservation_out(row):
     return dict(row, starts_at_jalali=to_jalali(row["starts_at"]), cancel_note=domain.cancel_note(row["cancel_reason"]))
+
+
+def _offer_clash(offer_id, starts_at, ends_at):
+    """The reservations that hold an offer's time overlapping [starts_at, ends_at)."""
+    return select(reservations.c.starts_at, reservations.c.ends_at).where(
+        reservations.c.offer_id == offer_id, reservations.c.status.in_(domain.HOLDING),
+        reservations.c.starts_at < ends_at, reservations.c.ends_at > starts_at)
 
 
 def _scoped(stmt, table, scope):
@@ -95,39 +102,39 @@ class ReservationService(ServiceBase):
                           fields={problem[0]: {"fa": problem[1], "en": problem[2]}})
         session = self.db.session
         province, county, center = domain.centre_of(actor)
-        beneficiary = session.execute(select(beneficiaries).where(
-            beneficiaries.c.id == body["beneficiary"])).mappings().first()
-        if beneficiary is None or (beneficiary["province"], beneficiary["county"], beneficiary["center"]) != \
-                (province, county, center):
-            raise _beneficiary_not_found()
-        # the offer's row is its lock: one reservation of an offer at a time decides (SQLite: BEGIN IMMEDIATE
-        # already serialises every writer), and the overlap check runs after it in the same transaction
-        stmt = select(offers).where(offers.c.offer_id == body["offer"])
+        # one statement: the offer, locked (its row is its lock: one reservation of an offer at a time decides;
+        # SQLite's BEGIN IMMEDIATE already serialises every writer), and whether the beneficiary is this centre's
+        here = exists().where(beneficiaries.c.id == body["beneficiary"], beneficiaries.c.province == province,
+                              beneficiaries.c.county == county, beneficiaries.c.center == center)
+        stmt = select(offers.c.offer_id, offers.c.status, offers.c.member_id, offers.c.province, offers.c.county,
+                      here.label("beneficiary_here")).where(offers.c.offer_id == body["offer"])
         if self.db.dialect == "postgresql":
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(of=offers)
         offer = session.execute(stmt).mappings().first()
+        if not (offer["beneficiary_here"] if offer is not None else session.execute(select(here)).scalar()):
+            raise _beneficiary_not_found()
         if not domain.may_reserve(actor, offer):
             raise NotFound("offer_not_available",
                            "این خدمت در شهرستان شما برای رزرو در دسترس نیست (اگر همین حالا تأیید شده، چند لحظه دیگر "
                            "دوباره تلاش کنید).",
                            "This offer is not available for reservation in your county (if it was just approved, "
                            "try again in a moment).")
-        clash = session.execute(select(reservations.c.starts_at, reservations.c.ends_at).where(
-            reservations.c.offer_id == offer["offer_id"], reservations.c.status.in_(domain.HOLDING),
-            reservations.c.starts_at < body["ends_at"], reservations.c.ends_at > body["starts_at"])
-            .limit(1)).mappings().first()
-        if clash:
+        # the overlap check and the insert in one statement, after the offer's lock (so it sees every reservation
+        # of the offer committed before): nothing is written when the offer's time is already held
+        clash = _offer_clash(offer["offer_id"], body["starts_at"], body["ends_at"])
+        rid = new_id()
+        values = {"id": rid, "offer_id": offer["offer_id"], "beneficiary_id": body["beneficiary"],
+                  "member_id": offer["member_id"], "province": province, "county": county, "center": center,
+                  "starts_at": body["starts_at"], "ends_at": body["ends_at"], "place": body["place"],
+                  "status": "invited", "created_by": actor["id"], "created_at": utcnow()}
+        row = select(*[literal(v, reservations.c[k].type).label(k) for k, v in values.items()]).where(~exists(clash))
+        if session.execute(insert(reservations).from_select(list(values), row)).rowcount != 1:
+            held = session.execute(clash.limit(1)).mappings().first()
             raise Conflict("offer_already_booked",
-                           f"این خدمت در {to_jalali(clash['starts_at'])} برای همین زمان رزرو شده است؛ زمان دیگری "
+                           f"این خدمت در {to_jalali(held['starts_at'])} برای همین زمان رزرو شده است؛ زمان دیگری "
                            "برگزینید.",
                            "This offer is already reserved for an overlapping time; choose another time.",
-                           extra={"starts_at": clash["starts_at"].isoformat(), "ends_at": clash["ends_at"].isoformat()})
-        rid = new_id()
-        now = utcnow()
-        session.execute(insert(reservations).values(
-            id=rid, offer_id=offer["offer_id"], beneficiary_id=beneficiary["id"], member_id=offer["member_id"],
-            province=province, county=county, center=center, starts_at=body["starts_at"], ends_at=body["ends_at"],
-            place=body["place"], status="invited", created_by=actor["id"], created_at=now))
+                           extra={"starts_at": held["starts_at"].isoformat(), "ends_at": held["ends_at"].isoformat()})
         self.db.publish(events.ReservationCreated, {
             "reservation_id": rid, "offer_id": offer["offer_id"], "member_id": offer["member_id"], "county": county,
             "center": center, "starts_at": body["starts_at"], "ends_at": body["ends_at"]}, province=province)
@@ -192,32 +199,35 @@ class ReservationService(ServiceBase):
     @transactional
     def accept(self, actor, reservation_id):
         session = self.db.session
+        rid = str(reservation_id)
         # the offer's row first, then the reservation's, in the order reserving and cancelling take them: an accept
         # racing a withdrawal or a suspension waits for it and then finds the offer ended
-        offer_id = session.execute(select(reservations.c.offer_id).where(
-            reservations.c.id == str(reservation_id), reservations.c.member_id == actor["id"])).scalar()
-        if offer_id is None:
-            raise _reservation_not_found()
-        stmt = select(offers).where(offers.c.offer_id == offer_id)
+        stmt = select(offers.c.status, offers.c.service_id, offers.c.service_name).where(
+            offers.c.offer_id == select(reservations.c.offer_id).where(
+                reservations.c.id == rid, reservations.c.member_id == actor["id"]).scalar_subquery())
         if self.db.dialect == "postgresql":
             stmt = stmt.with_for_update(read=True)
         offer = session.execute(stmt).mappings().first()
-        row = self._invitation(actor, reservation_id)
+        if offer is None:
+            raise _reservation_not_found()
         if offer["status"] != "approved":
+            self._invitation(actor, rid)  # an invitation answered or cancelled says so first
             raise Conflict("offer_no_longer_available", "این خدمت دیگر فعال نیست.", "This offer is no longer active.")
-        busy = session.execute(select(reservations.c.id).where(
-            reservations.c.member_id == actor["id"], reservations.c.status == "accepted",
-            reservations.c.starts_at < row["ends_at"], reservations.c.ends_at > row["starts_at"]).limit(1)).first()
-        if busy:
-            raise _member_busy()
-        now = utcnow()
+        # accepted only while still an invitation and while the member holds no other accepted reservation at an
+        # overlapping time; the database refuses the overlap all the same (exclusion constraint, SQLite triggers)
+        other = reservations.alias("other")
+        busy = exists().where(other.c.member_id == reservations.c.member_id, other.c.status == "accepted",
+                              other.c.starts_at < reservations.c.ends_at, other.c.ends_at > reservations.c.starts_at)
         try:
-            session.execute(update(reservations).where(reservations.c.id == row["id"],
-                                                       reservations.c.status == "invited")
-                            .values(status="accepted", responded_at=now))
+            row = session.execute(update(reservations).where(
+                reservations.c.id == rid, reservations.c.member_id == actor["id"], reservations.c.status == "invited",
+                ~busy).values(status="accepted", responded_at=utcnow()).returning(*reservations.c)).mappings().first()
         except IntegrityError:  # another accept of this member, at an overlapping time, committed first
             self.db.rollback()
             raise _member_busy() from None
+        if row is None:
+            self._invitation(actor, rid)  # not the member's, or answered already
+            raise _member_busy()
         self.db.publish(events.ReservationAccepted, {
             "reservation_id": row["id"], "offer_id": row["offer_id"], "member_id": row["member_id"],
             "county": row["county"], "center": row["center"], "service_id": offer["service_id"],
