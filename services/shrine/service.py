@@ -13,7 +13,7 @@ import time
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kit import pagination
@@ -97,14 +97,20 @@ MEMBER_COLUMNS = ("id", "province", "gender", "education", "status", "approved_r
                   "first_report_at")
 PRIOR_COLUMNS = ("id", "shift_id", "status", "outcome", "message_fa", "message_en", "booking_id")
 _prior = attempts.alias("prior")
+_held = bookings.alias("held")
 # Everything a booking reads, in one round trip: the shift, the member (share-locked on PostgreSQL, so that a
 # suspension waits for this booking or this booking for it), the member's attempts in the rate limit's window,
-# and the earlier attempt with this Idempotency-Key, if any.  No row: no such shift, or an unknown member.
+# whether the member holds this shift or another at this time, and the earlier attempt with this
+# Idempotency-Key, if any.  No row: no such shift, or an unknown member.
 BOOKING_VIEW = (
     select(*[shifts.c[c] for c in SHIFT_COLUMNS], *[members.c[c].label("m_" + c) for c in MEMBER_COLUMNS],
            select(func.count()).select_from(attempts).where(attempts.c.member_id == members.c.id,
                                                             attempts.c.created_at > bindparam("since"))
            .scalar_subquery().label("recent"),
+           select(func.max(case((_held.c.shift_id == shifts.c.id, 2), else_=1)))
+           .where(_held.c.member_id == members.c.id, _held.c.status.in_(domain.HOLDING),
+                  _held.c.starts_at < shifts.c.ends_at, _held.c.ends_at > shifts.c.starts_at)
+           .scalar_subquery().label("held"),  # 2: this shift, 1: another one at this time, None: neither
            *[_prior.c[c].label("p_" + c) for c in PRIOR_COLUMNS])
     .select_from(members.join(shifts, shifts.c.id == bindparam("shift_id"))
                  .outerjoin(_prior, and_(_prior.c.member_id == members.c.id,
@@ -396,6 +402,8 @@ class ShrineService(ServiceBase):
             return self._enter_draw(member, shift, key, now)
         if shift["booked"] >= shift["capacity"]:  # read as full: answered at once, without queueing for the row
             return self._refuse(member_id, shift_id, key, "full", now)
+        if row["held"]:  # the database would refuse the booking: say why without trying
+            return self._refuse(member_id, shift_id, key, "already_booked" if row["held"] == 2 else "overlap", now)
         return self._book_now(member, shift, key, now)
 
     def _book_now(self, member, shift, key, now):
