@@ -1,12 +1,13 @@
 """Reporting service (گزارش خدمت): members report accepted services, supervisors approve or reject them."""
+import functools
 import logging
 import os
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
-from kit.db import Database, new_id, transactional, utcnow
+from kit.db import Database, UTCDateTime, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Invalid, NotFound
 from kit.events import on_event
 from kit.persian import parse_datetime, to_jalali
@@ -39,6 +40,25 @@ def _report_out(row):
     return dict(row, performed_on_jalali=to_jalali(row["performed_on"]))
 
 
+# The statements of the story path, built once: a request only binds its values, so SQLAlchemy reuses the compiled
+# statement without building it and its cache key again.
+# the reservation to report on, and whether it was cancelled
+_TO_REPORT = select(reservations, exists().where(cancellations.c.reservation_id == reservations.c.reservation_id)
+                    .label("cancelled")).where(reservations.c.reservation_id == bindparam("reservation"))
+
+
+@functools.lru_cache(maxsize=None)
+def _approval(scope):
+    """Approve a submitted report within ``scope`` (the names of ``domain.reports_scope``, bound as ``in_<name>``),
+    returning it; ``first_for_member`` tells whether no approved report of the member is on record yet."""
+    stmt = update(reports).where(reports.c.id == bindparam("report"), reports.c.status == "submitted")
+    for key in scope:
+        stmt = stmt.where(reports.c[key] == bindparam(f"in_{key}"))
+    return stmt.values(status="approved", reviewed_at=bindparam("at", type_=UTCDateTime()), reviewed_by=bindparam("by"),
+                       first_for_member=~exists().where(first_reports.c.member_id == reports.c.member_id)
+                       ).returning(*reports.c)
+
+
 def _insert_ignore(dialect, table):
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -57,9 +77,7 @@ class ReportingService(ServiceBase):
     def file_report(self, actor, data):
         body = load(schemas.ReportIn(), data)
         session = self.db.session
-        cancelled = exists().where(cancellations.c.reservation_id == reservations.c.reservation_id)
-        res = session.execute(select(reservations, cancelled.label("cancelled")).where(
-            reservations.c.reservation_id == body["reservation"])).mappings().first()
+        res = session.execute(_TO_REPORT, {"reservation": body["reservation"]}).mappings().first()
         if res is None or res["member_id"] != actor["id"]:
             raise NotFound("reservation_not_found",
                            "رزرو پذیرفته‌شده‌ای با این شناسه برای شما پیدا نشد (اگر همین حالا آن را پذیرفته‌اید، چند "
@@ -151,12 +169,10 @@ class ReportingService(ServiceBase):
         now = utcnow()
         # one statement decides and returns the report; whether it is the member's first approved report is known
         # at once when an earlier one is on record, and otherwise decided by the primary key of first_reports
-        earlier = exists().where(first_reports.c.member_id == reports.c.member_id)
-        stmt = update(reports).where(reports.c.id == str(report_id), reports.c.status == "submitted")
-        for key, value in domain.reports_scope(actor).items():
-            stmt = stmt.where(reports.c[key] == value)
-        row = session.execute(stmt.values(status="approved", reviewed_at=now, reviewed_by=actor["id"],
-                                          first_for_member=~earlier).returning(*reports.c)).mappings().first()
+        scope = domain.reports_scope(actor)
+        row = session.execute(_approval(tuple(sorted(scope))), {
+            "report": str(report_id), "at": now, "by": actor["id"], **{f"in_{k}": v for k, v in scope.items()},
+        }).mappings().first()
         if row is None or not domain.supervises(actor, row):
             self.db.rollback()
             self._reviewable(actor, report_id)  # says why: not found, or reviewed already

@@ -2,11 +2,11 @@
 import logging
 import os
 
-from sqlalchemy import exists, insert, literal, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
-from kit.db import Database, new_id, transactional, utcnow
+from kit.db import Database, UTCDateTime, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Invalid, NotFound
 from kit.events import on_event
 from kit.persian import parse_datetime, to_jalali
@@ -47,6 +47,38 @@ def _offer_clash(offer_id, starts_at, ends_at):
     return select(reservations.c.starts_at, reservations.c.ends_at).where(
         reservations.c.offer_id == offer_id, reservations.c.status.in_(domain.HOLDING),
         reservations.c.starts_at < ends_at, reservations.c.ends_at > starts_at)
+
+
+# The statements of the story path, built once: a request only binds its values, so SQLAlchemy reuses the compiled
+# statement without building it and its cache key again (a third of a millisecond each, on every call).
+_HERE = exists().where(beneficiaries.c.id == bindparam("beneficiary"), beneficiaries.c.province == bindparam("province"),
+                       beneficiaries.c.county == bindparam("county"), beneficiaries.c.center == bindparam("center"))
+# the offer, and whether the beneficiary is the centre's
+_OFFER_TO_RESERVE = select(offers.c.offer_id, offers.c.status, offers.c.member_id, offers.c.province,
+                           offers.c.county, _HERE.label("beneficiary_here")).where(
+    offers.c.offer_id == bindparam("offer"))
+_OFFER_TO_RESERVE_LOCKED = _OFFER_TO_RESERVE.with_for_update(of=offers)
+# a new reservation, written only when no reservation holding the offer overlaps it
+_NEW = {c: bindparam(f"new_{c}", type_=reservations.c[c].type) for c in (
+    "id", "offer_id", "beneficiary_id", "member_id", "province", "county", "center", "starts_at", "ends_at", "place",
+    "status", "created_by", "created_at")}
+_RESERVE = insert(reservations).from_select(list(_NEW), select(*[b.label(c) for c, b in _NEW.items()]).where(
+    ~exists(_offer_clash(_NEW["offer_id"], _NEW["starts_at"], _NEW["ends_at"]))))
+# the offer of the member's reservation
+_OFFER_OF = select(offers.c.status, offers.c.service_id, offers.c.service_name).where(
+    offers.c.offer_id == select(reservations.c.offer_id).where(
+        reservations.c.id == bindparam("reservation"), reservations.c.member_id == bindparam("member"))
+    .scalar_subquery())
+_OFFER_OF_LOCKED = _OFFER_OF.with_for_update(read=True)
+# accepted only while still an invitation and while the member holds no other accepted reservation at an overlapping
+# time (the database refuses the overlap all the same: exclusion constraint, SQLite triggers)
+_other = reservations.alias("other")
+_ACCEPT = update(reservations).where(
+    reservations.c.id == bindparam("reservation"), reservations.c.member_id == bindparam("member"),
+    reservations.c.status == "invited",
+    ~exists().where(_other.c.member_id == reservations.c.member_id, _other.c.status == "accepted",
+                    _other.c.starts_at < reservations.c.ends_at, _other.c.ends_at > reservations.c.starts_at),
+).values(status="accepted", responded_at=bindparam("at", type_=UTCDateTime())).returning(*reservations.c)
 
 
 def _scoped(stmt, table, scope):
@@ -104,14 +136,10 @@ class ReservationService(ServiceBase):
         province, county, center = domain.centre_of(actor)
         # one statement: the offer, locked (its row is its lock: one reservation of an offer at a time decides;
         # SQLite's BEGIN IMMEDIATE already serialises every writer), and whether the beneficiary is this centre's
-        here = exists().where(beneficiaries.c.id == body["beneficiary"], beneficiaries.c.province == province,
-                              beneficiaries.c.county == county, beneficiaries.c.center == center)
-        stmt = select(offers.c.offer_id, offers.c.status, offers.c.member_id, offers.c.province, offers.c.county,
-                      here.label("beneficiary_here")).where(offers.c.offer_id == body["offer"])
-        if self.db.dialect == "postgresql":
-            stmt = stmt.with_for_update(of=offers)
-        offer = session.execute(stmt).mappings().first()
-        if not (offer["beneficiary_here"] if offer is not None else session.execute(select(here)).scalar()):
+        place = {"beneficiary": body["beneficiary"], "province": province, "county": county, "center": center}
+        stmt = _OFFER_TO_RESERVE_LOCKED if self.db.dialect == "postgresql" else _OFFER_TO_RESERVE
+        offer = session.execute(stmt, dict(place, offer=body["offer"])).mappings().first()
+        if not (offer["beneficiary_here"] if offer is not None else session.execute(select(_HERE), place).scalar()):
             raise _beneficiary_not_found()
         if not domain.may_reserve(actor, offer):
             raise NotFound("offer_not_available",
@@ -121,15 +149,14 @@ class ReservationService(ServiceBase):
                            "try again in a moment).")
         # the overlap check and the insert in one statement, after the offer's lock (so it sees every reservation
         # of the offer committed before): nothing is written when the offer's time is already held
-        clash = _offer_clash(offer["offer_id"], body["starts_at"], body["ends_at"])
         rid = new_id()
         values = {"id": rid, "offer_id": offer["offer_id"], "beneficiary_id": body["beneficiary"],
                   "member_id": offer["member_id"], "province": province, "county": county, "center": center,
                   "starts_at": body["starts_at"], "ends_at": body["ends_at"], "place": body["place"],
                   "status": "invited", "created_by": actor["id"], "created_at": utcnow()}
-        row = select(*[literal(v, reservations.c[k].type).label(k) for k, v in values.items()]).where(~exists(clash))
-        if session.execute(insert(reservations).from_select(list(values), row)).rowcount != 1:
-            held = session.execute(clash.limit(1)).mappings().first()
+        if session.execute(_RESERVE, {f"new_{c}": v for c, v in values.items()}).rowcount != 1:
+            held = session.execute(_offer_clash(offer["offer_id"], body["starts_at"], body["ends_at"])
+                                   .limit(1)).mappings().first()
             raise Conflict("offer_already_booked",
                            f"این خدمت در {to_jalali(held['starts_at'])} برای همین زمان رزرو شده است؛ زمان دیگری "
                            "برگزینید.",
@@ -202,26 +229,16 @@ class ReservationService(ServiceBase):
         rid = str(reservation_id)
         # the offer's row first, then the reservation's, in the order reserving and cancelling take them: an accept
         # racing a withdrawal or a suspension waits for it and then finds the offer ended
-        stmt = select(offers.c.status, offers.c.service_id, offers.c.service_name).where(
-            offers.c.offer_id == select(reservations.c.offer_id).where(
-                reservations.c.id == rid, reservations.c.member_id == actor["id"]).scalar_subquery())
-        if self.db.dialect == "postgresql":
-            stmt = stmt.with_for_update(read=True)
-        offer = session.execute(stmt).mappings().first()
+        which = {"reservation": rid, "member": actor["id"]}
+        stmt = _OFFER_OF_LOCKED if self.db.dialect == "postgresql" else _OFFER_OF
+        offer = session.execute(stmt, which).mappings().first()
         if offer is None:
             raise _reservation_not_found()
         if offer["status"] != "approved":
             self._invitation(actor, rid)  # an invitation answered or cancelled says so first
             raise Conflict("offer_no_longer_available", "این خدمت دیگر فعال نیست.", "This offer is no longer active.")
-        # accepted only while still an invitation and while the member holds no other accepted reservation at an
-        # overlapping time; the database refuses the overlap all the same (exclusion constraint, SQLite triggers)
-        other = reservations.alias("other")
-        busy = exists().where(other.c.member_id == reservations.c.member_id, other.c.status == "accepted",
-                              other.c.starts_at < reservations.c.ends_at, other.c.ends_at > reservations.c.starts_at)
         try:
-            row = session.execute(update(reservations).where(
-                reservations.c.id == rid, reservations.c.member_id == actor["id"], reservations.c.status == "invited",
-                ~busy).values(status="accepted", responded_at=utcnow()).returning(*reservations.c)).mappings().first()
+            row = session.execute(_ACCEPT, dict(which, at=utcnow())).mappings().first()
         except IntegrityError:  # another accept of this member, at an overlapping time, committed first
             self.db.rollback()
             raise _member_busy() from None
