@@ -12,9 +12,11 @@ import logging
 import time
 
 import eventlet
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST, EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
+
+from kit.rpc import settle
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,16 @@ class Revocations(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+class _Handler(EventHandler):
+    """nameko's event handler, acknowledging through ``kit.rpc.settle`` (a broken connection does not end us)."""
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        settle(self.queue_consumer, message, requeue=exc_info is not None and self.requeue_on_error)
+
+
+event_handler = _Handler.decorator
 
 
 class RevocationEvents:

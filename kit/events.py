@@ -29,6 +29,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from kit import metrics
+from kit.rpc import settle
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class ReliableEventHandler(EventHandler):
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            settle(self.queue_consumer, message)
             return
         retries = int(message.headers.get(RETRY_HEADER, 0))
         outages = int(message.headers.get(OUTAGE_HEADER, 0))
@@ -94,9 +95,9 @@ class ReliableEventHandler(EventHandler):
                 log.error("event %s dead-lettered to %s after %d tries", self.event_type, dead.name, retries + 1)
         except Exception:  # broker away: leave the message to be redelivered
             log.exception("could not re-queue a failed %s; returning it to the broker", self.event_type)
-            self.queue_consumer.requeue_message(message)
+            settle(self.queue_consumer, message, requeue=True)
             return
-        self.queue_consumer.ack_message(message)
+        settle(self.queue_consumer, message)
 
 
 def reliable_event_handler(source_service, event_type, **kwargs):

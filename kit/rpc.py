@@ -20,6 +20,8 @@ import logging
 
 import eventlet
 import nameko.rpc
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
@@ -65,6 +67,24 @@ class Responder(nameko.rpc.Responder):
         self.publisher_cls = functools.partial(Publisher, retry=True, retry_policy=retry_policy)
 
 
+def settle(queue_consumer, message, requeue=False):
+    """Acknowledge (or requeue) a delivery; when its connection died meanwhile, leave it to the broker.
+
+    nameko catches only amqp's ``ConnectionError`` there; a socket that broke under the write (``BrokenPipeError``,
+    ``ConnectionResetError``) escaped and ended the container (seen when RabbitMQ was killed mid-storm). An
+    unacknowledged delivery goes back to its queue when the connection closes, and its redelivery is answered from
+    its record (RPC) or skipped by the inbox (events), so nothing is lost by giving up here.
+    """
+    try:
+        if requeue:
+            queue_consumer.requeue_message(message)
+        else:
+            queue_consumer.ack_message(message)
+    except (OSError, AMQPError, KombuOperationalError) as exc:
+        log.warning("could not %s a delivery (%s): the broker will deliver it again",
+                    "requeue" if requeue else "acknowledge", exc)
+
+
 class RpcConsumer(nameko.rpc.RpcConsumer):
     def handle_result(self, message, result, exc_info):
         config = self.container.config
@@ -78,9 +98,9 @@ class RpcConsumer(nameko.rpc.RpcConsumer):
         except Exception as exc:  # the broker stayed away past the retries
             log.error("the reply to %s could not be sent (%s); the request stays unacknowledged and will be "
                       "delivered again", message.delivery_info.get("routing_key"), exc)
-            self.requeue_message(message)
+            settle(self.queue_consumer, message, requeue=True)
             return result, exc_info
-        self.queue_consumer.ack_message(message)
+        settle(self.queue_consumer, message)
         return result, exc_info
 
 
@@ -100,7 +120,7 @@ class Rpc(nameko.rpc.Rpc):
             worker_ctx = self.container.spawn_worker(self, args, kwargs, context_data=context_data,
                                                      handle_result=handle_result)
         except ContainerBeingKilled:
-            self.rpc_consumer.requeue_message(message)
+            settle(self.rpc_consumer.queue_consumer, message, requeue=True)
             return
         # the worker's green thread has not run yet (spawning does not switch to it)
         worker_ctx.rpc_call_id = message.properties.get("correlation_id")
@@ -140,8 +160,20 @@ class ServiceProxy(nameko.rpc.ServiceProxy):
                            **self.options)
 
 
+class ReplyListener(nameko.rpc.ReplyListener):
+    """nameko's, with an acknowledgement that survives a connection broken under it (``settle``)."""
+
+    def handle_message(self, body, message):
+        settle(self.queue_consumer, message)
+        client_event = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if client_event is not None:
+            client_event.send(body)
+
+
 class RpcProxy(nameko.rpc.RpcProxy):
     """nameko's RpcProxy, bounded by ``RPC_TIMEOUT`` seconds (0: wait for ever)."""
+
+    rpc_reply_listener = ReplyListener()
 
     def get_dependency(self, worker_ctx):
         timeout = float(self.container.config.get("RPC_TIMEOUT", 30) or 0)
