@@ -8,7 +8,9 @@
 2. **Each request carries its call id to the database layer.** A request's AMQP ``correlation_id`` is the same on
    every delivery of it; ``@transactional`` (kit/db.py) records it with the result in the method's own transaction,
    so a redelivered request returns the first answer instead of running twice.
-3. **A caller does not wait for ever.** ``RpcProxy`` waits ``RPC_TIMEOUT`` seconds (30 by default) for the reply and
+3. **An acknowledgement on a broken connection is left to the broker** (``settle``), instead of escaping nameko and
+   ending the container (what killing RabbitMQ mid-storm did to shrine).
+4. **A caller does not wait for ever.** ``RpcProxy`` waits ``RPC_TIMEOUT`` seconds (30 by default) for the reply and
    then raises ``ServiceTimeout`` (the gateway answers 504), instead of holding a worker until the service returns.
 
 The worker also learns the **tenant** of the request: when the first argument (or ``actor=``) is the actor of a
