@@ -185,6 +185,9 @@ class DayOrMoment(fields.Field):
         except (ValueError, OverflowError):  # not a date, or at the very ends of the calendar
             raise ValidationError("Not a valid date or time.") from None
 
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.isoformat()
+
 
 class Actor(Schema):
     """Who is calling, as the gateway authenticated them (passed to every scoped RPC)."""

@@ -1,11 +1,9 @@
 """The RPC contract of the shrine service: what it accepts and answers (also feeds the OpenAPI document)."""
 import datetime as dt
-import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from kit import persian
-from kit.schema import FlexDateTime, Text, persian_messages
+from kit.schema import DayOrMoment, FlexDateTime, Text, persian_messages
 
 persian_messages({
     "The shift must end after it starts.": "پایان کشیک باید پس از آغاز آن باشد.",
@@ -16,37 +14,6 @@ persian_messages({
     "The range may span at most 92 days.": "بازه حداکثر ۹۲ روز است.",
     "Not a valid idempotency key.": "کلید یکتایی (Idempotency-Key) معتبر نیست (حداکثر ۶۴ نویسه).",
 })
-
-
-class DayOrMoment(fields.Field):
-    """A moment (ISO 8601 or Jalali ``1404/08/30 14:30``) or a whole day (``1404/08/30``, ``2025-11-21``).
-
-    A day means its start in Tehran, or with ``end=True`` the start of the next day (so ``to`` is inclusive).
-    """
-
-    def __init__(self, end=False, **kwargs):
-        super().__init__(**kwargs)
-        self.end = end
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ValidationError("Not a valid date or time.")
-        # an unescaped "+03:30" in a query string arrives as " 03:30"
-        value = re.sub(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$", r"\1+\2", value.strip())
-        try:
-            return persian.parse_datetime(value)
-        except ValueError:
-            pass
-        try:
-            day = persian.parse_date(value)
-        except ValueError:
-            raise ValidationError("Not a valid date or time.") from None
-        if self.end:
-            day += dt.timedelta(days=1)
-        return dt.datetime(day.year, day.month, day.day, tzinfo=persian.TEHRAN).astimezone(dt.timezone.utc)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else value.isoformat()
 
 
 class ShiftIn(Schema):
