@@ -21,17 +21,23 @@ def decode(cursor):
                       fields={"cursor": {"fa": "نشانگر صفحه نادرست است.", "en": "Invalid cursor."}}) from None
 
 
-def page(session, query, when_col, id_col, cursor, limit):
-    """Run ``query`` ordered by (``when_col``, ``id_col``) after ``cursor``; return (rows, next_cursor)."""
+def page(session, query, when_col, id_col, cursor, limit, newest_first=False):
+    """Run ``query`` ordered by (``when_col``, ``id_col``) after ``cursor``; return (rows, next_cursor).
+
+    Oldest first, or with ``newest_first`` latest first (a schedule is read from its latest sessions).
+    """
     if cursor:
         values = decode(cursor)
         try:
             when, last_id = dt.datetime.fromisoformat(values[0]), str(values[1])
         except (TypeError, ValueError, IndexError, KeyError):
             decode("!")  # the same error as an undecodable cursor
-        # (when, id) > (cursor's when, id)
-        query = query.where(or_(when_col > when, and_(when_col == when, id_col > last_id)))
-    rows = session.execute(query.order_by(when_col, id_col).limit(limit + 1)).mappings().all()
+        if newest_first:  # (when, id) < (cursor's when, id)
+            query = query.where(or_(when_col < when, and_(when_col == when, id_col < last_id)))
+        else:  # (when, id) > (cursor's when, id)
+            query = query.where(or_(when_col > when, and_(when_col == when, id_col > last_id)))
+    order = (when_col.desc(), id_col.desc()) if newest_first else (when_col, id_col)
+    rows = session.execute(query.order_by(*order).limit(limit + 1)).mappings().all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode(rows[-1][when_col.key], rows[-1][id_col.key]) if more else None

@@ -1,11 +1,10 @@
 """Membership service (عضویت): applications, orientation, activation, accounts, meetings; and, in review.py,
 weekly training, the six-monthly meeting rule and the review of members (بازنگری)."""
-import datetime as dt
 import logging
 import os
 
 from nameko.timer import timer
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import geo, metrics, pagination
@@ -132,8 +131,8 @@ class MembershipService(StayingActive, ServiceBase):
         """A page of orientation sessions or meetings, latest first, each with the count ``present(ids)`` gives."""
         q = load(schemas.SessionQuery(), query or {})
         session = self.db.session
-        rows, nxt = _newest_first(session, _sessions(table, _listed_province(actor, q), q), table.c.starts_at,
-                                  table.c.id, q.get("cursor"), q["limit"])
+        rows, nxt = pagination.page(session, _sessions(table, _listed_province(actor, q), q), table.c.starts_at,
+                                    table.c.id, q.get("cursor"), q["limit"], newest_first=True)
         counts = dict(session.execute(present([r["id"] for r in rows])).all()) if rows else {}
         self.db.rollback()
         now = utcnow()
@@ -463,23 +462,6 @@ def _sessions(table, province, q):
     if q.get("to"):
         stmt = stmt.where(table.c.starts_at < q["to"])
     return stmt
-
-
-def _newest_first(session, stmt, when_col, id_col, cursor, limit):
-    """``kit.pagination.page`` the other way round: latest (``when_col``, ``id_col``) first, the same cursors.
-
-    (kit.pagination only pages oldest first; a schedule is read from its latest sessions.)"""
-    if cursor:
-        values = pagination.decode(cursor)
-        try:
-            when, last_id = dt.datetime.fromisoformat(values[0]), str(values[1])
-        except (TypeError, ValueError, IndexError, KeyError):
-            pagination.decode("!")  # the same error as an undecodable cursor
-        stmt = stmt.where(or_(when_col < when, and_(when_col == when, id_col < last_id)))
-    rows = session.execute(stmt.order_by(when_col.desc(), id_col.desc()).limit(limit + 1)).mappings().all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, pagination.encode(rows[-1][when_col.key], rows[-1][id_col.key]) if more else None
 
 
 def _claims(account):
