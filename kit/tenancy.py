@@ -91,6 +91,9 @@ def assume_tenant_role(engine):
     engine.dispose()  # connections opened before (the migrations') go
 
 
+CONFINE = "SELECT set_config(%(k)s, %(v)s, true)"
+
+
 def confine(conn, province):
     """Confine the current transaction of ``conn`` to one province."""
-    conn.exec_driver_sql("SELECT set_config(%(k)s, %(v)s, true)", {"k": SETTING, "v": province})
+    conn.exec_driver_sql(CONFINE, {"k": SETTING, "v": province})
