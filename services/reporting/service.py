@@ -44,7 +44,8 @@ def _report_out(row):
 # statement without building it and its cache key again.
 # the reservation to report on, and whether it was cancelled
 _TO_REPORT = select(reservations, exists().where(cancellations.c.reservation_id == reservations.c.reservation_id)
-                    .label("cancelled")).where(reservations.c.reservation_id == bindparam("reservation"))
+                    .label("cancelled")).where(reservations.c.reservation_id == bindparam("reservation")) \
+    .execution_options(prepare="reporting_to_report")  # planned once per connection on PostgreSQL (kit/db.py)
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,7 +57,7 @@ def _approval(scope):
         stmt = stmt.where(reports.c[key] == bindparam(f"in_{key}"))
     return stmt.values(status="approved", reviewed_at=bindparam("at", type_=UTCDateTime()), reviewed_by=bindparam("by"),
                        first_for_member=~exists().where(first_reports.c.member_id == reports.c.member_id)
-                       ).returning(*reports.c)
+                       ).returning(*reports.c).execution_options(prepare="reporting_approval_" + "_".join(scope))
 
 
 def _insert_ignore(dialect, table):

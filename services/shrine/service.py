@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, u
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kit import pagination
-from kit.db import Database, new_id, transactional, utcnow
+from kit.db import Database, new_id, one_of, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from kit.events import on_event
 from kit.persian import TEHRAN
@@ -108,7 +108,7 @@ BOOKING_VIEW = (
                                                             attempts.c.created_at > bindparam("since"))
            .scalar_subquery().label("recent"),
            select(func.max(case((_held.c.shift_id == shifts.c.id, 2), else_=1)))
-           .where(_held.c.member_id == members.c.id, _held.c.status.in_(domain.HOLDING),
+           .where(_held.c.member_id == members.c.id, one_of(_held.c.status, domain.HOLDING),
                   _held.c.starts_at < shifts.c.ends_at, _held.c.ends_at > shifts.c.starts_at)
            .scalar_subquery().label("held"),  # 2: this shift, 1: another one at this time, None: neither
            *[_prior.c[c].label("p_" + c) for c in PRIOR_COLUMNS])
@@ -116,7 +116,9 @@ BOOKING_VIEW = (
                  .outerjoin(_prior, and_(_prior.c.member_id == members.c.id,
                                          _prior.c.idempotency_key == bindparam("key"))))
     .where(members.c.id == bindparam("member_id"))
-    .with_for_update(read=True, of=members))  # SQLite has no row locks: BEGIN IMMEDIATE serialises writers
+    .with_for_update(read=True, of=members)  # SQLite has no row locks: BEGIN IMMEDIATE serialises writers
+    # planned once per connection (PostgreSQL): planning these joins cost more than running them (0.7 of 0.9 ms)
+    .execution_options(prepare="shrine_booking_view"))
 ATTEMPT_INSERT = insert(attempts)
 BOOKING_INSERT = insert(bookings)
 TAKE_PLACE = (update(shifts).where(shifts.c.id == bindparam("place_shift"), shifts.c.booked < shifts.c.capacity)
@@ -131,6 +133,14 @@ def _attempt_row(attempt_id, member_id, shift_id, key, now, status, outcome, boo
     return {"id": attempt_id, "member_id": member_id, "shift_id": shift_id, "idempotency_key": key,
             "status": status, "outcome": outcome, "message_fa": message_fa, "message_en": message_en,
             "booking_id": booking_id, "created_at": now, "decided_at": now}
+
+
+def _is_key_clash(exc):
+    """Whether an IntegrityError is the attempts' (member, Idempotency-Key) key: a retry racing its first try."""
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:  # PostgreSQL names the constraint
+        return diag.constraint_name == "uq_attempts_member_key"
+    return "attempts.idempotency_key" in str(exc.orig)  # SQLite names the columns
 
 
 def retry_deadlocks(method):
@@ -407,21 +417,23 @@ class ShrineService(ServiceBase):
         return self._book_now(member, shift, key, now)
 
     def _book_now(self, member, shift, key, now):
-        """Take a place in this transaction; any refusal of the database rolls all of it back (no savepoint)."""
+        """Take a place in this transaction; any refusal of the database rolls all of it back (no savepoint).
+
+        On PostgreSQL the attempt, the booking and its event wait in the session's pipeline and go to the server
+        with the place's UPDATE: one round trip. A refusal of the database is then told apart by its constraint."""
         session = self.db.session
         attempt_id, booking_id = new_id(), new_id()
         try:
-            session.execute(ATTEMPT_INSERT, _attempt_row(attempt_id, member["id"], shift["id"], key, now,
-                                                         status="granted", outcome="booked", booking_id=booking_id))
-        except IntegrityError:  # the same key, racing: answer what the first one got
-            self.db.rollback()
-            if key is None:
-                raise
-            return self._replay(self._attempt_by_key(member["id"], key), shift["id"])
-        try:
+            session.defer(ATTEMPT_INSERT, _attempt_row(attempt_id, member["id"], shift["id"], key, now,
+                                                       status="granted", outcome="booked", booking_id=booking_id))
             taken = self._take_place(member, shift, "direct", now, booking_id, attempt_id)
-        except IntegrityError:  # the member holds this shift or an overlapping one (perhaps a concurrent attempt)
+        except IntegrityError as exc:
             self.db.rollback()
+            if _is_key_clash(exc):  # the same key, racing: answer what the first one got
+                if key is None:
+                    raise
+                return self._replay(self._attempt_by_key(member["id"], key), shift["id"])
+            # the member holds this shift or an overlapping one (perhaps a concurrent attempt)
             refusal = self._holding_conflict(member["id"], shift)
             return self._refuse(member["id"], shift["id"], key, refusal, now) if refusal else AGAIN
         if not taken:  # the last places went to concurrent attempts
@@ -430,9 +442,12 @@ class ShrineService(ServiceBase):
         return {"id": booking_id, "status": "booked", "attempt": attempt_id}
 
     def _take_place(self, member, shift, source, now, booking_id, attempt_id=None):
-        """Insert the booking and its event, then take the place; False when none was left."""
+        """Insert the booking and its event, then take the place; False when none was left.
+
+        The booking's INSERT waits for the UPDATE (PostgreSQL), so its refusal (the member holds this shift or one
+        at the same time) is raised by the UPDATE's execution."""
         session = self.db.session
-        session.execute(BOOKING_INSERT, {
+        session.defer(BOOKING_INSERT, {
             "id": booking_id, "shift_id": shift["id"], "member_id": member["id"], "province": member["province"],
             "starts_at": shift["starts_at"], "ends_at": shift["ends_at"], "status": "booked", "source": source,
             "attempt_id": attempt_id, "created_at": now, "confirmed_at": now})

@@ -109,6 +109,25 @@ def test_retries_with_the_same_key_never_book_twice(system, flows, publish):
     assert all(len(a) == 1 for a in answers.values()), [a for a in answers.values() if len(a) > 1]
 
 
+def test_one_request_sent_many_times_at_once_books_once_and_gets_one_answer(system, api, flows, publish):
+    """The same Idempotency-Key racing itself: on PostgreSQL the attempts' key refuses all but one (the refusal comes
+    back with the batch that carries the booking), and each of the others answers what the first one got."""
+    [m] = flows.shrine_members(system.config, 1)
+    office = bench.mint(system.config["JWT_SECRET"], "storm-office", role="shrine_office")
+    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=41)
+    [shift] = api.post("/shrine/shifts", {"shifts": [{
+        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        "post": "صحن آزادی", "capacity": 5}]}, token=office).json["ids"]
+    headers = {"Idempotency-Key": "one-tap-" + shift}
+    pool = eventlet.GreenPool(8)
+    results = list(pool.imap(lambda _: api.post(f"/shrine/shifts/{shift}/bookings", token=m["token"],
+                                                headers=headers), range(8)))
+    assert [r.status for r in results] == [201] * 8
+    assert len({r.json["id"] for r in results}) == 1
+    _, held = database_view(system, [shift])
+    assert len(held) == 1
+
+
 def test_one_member_racing_for_overlapping_shifts_gets_one(system, api, flows, publish):
     [m] = flows.shrine_members(system.config, 1)
     office = bench.mint(system.config["JWT_SECRET"], "storm-office", role="shrine_office")
