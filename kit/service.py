@@ -1,5 +1,6 @@
 """What every service has: RED metrics, log lines that carry the request's correlation id, a health check
-answering over RPC, and the purge of old recorded answers (kit/db.py ``transactional``)."""
+answering over RPC, and the purge of old recorded answers (kit/db.py ``transactional``) and of events the outbox
+relay published long ago."""
 import datetime as dt
 import logging
 
@@ -38,14 +39,20 @@ class ServiceBase:
         return {"service": self.name}
 
     @timer(interval=3600)
-    def purge_recorded_answers(self):
-        """A request is redelivered within minutes of its first run; answers older than a day are not needed."""
+    def purge_old_records(self):
+        """Hourly: recorded answers older than ``RPC_ANSWERS_KEEP_HOURS`` (a request is redelivered within minutes
+        of its first run) and outbox rows published more than ``OUTBOX_KEEP_HOURS`` ago (the relay is done with
+        them; the bus and its consumers have them)."""
         db = getattr(self, "db", None)
         if db is None:
             return
-        calls = db.provider.rpc_calls
-        hours = float(db.provider.container.config.get("RPC_ANSWERS_KEEP_HOURS", 24))
-        gone = db.session.execute(delete(calls).where(calls.c.answered_at < utcnow() - dt.timedelta(hours=hours)))
+        config = db.provider.container.config
+        calls, outbox = db.provider.rpc_calls, db.provider.outbox
+        now = utcnow()
+        answers = db.session.execute(delete(calls).where(
+            calls.c.answered_at < now - dt.timedelta(hours=float(config.get("RPC_ANSWERS_KEEP_HOURS", 24)))))
+        events = db.session.execute(delete(outbox).where(
+            outbox.c.published_at < now - dt.timedelta(hours=float(config.get("OUTBOX_KEEP_HOURS", 168)))))
         db.commit()
-        if gone.rowcount:
-            log.info("purged %d recorded answers", gone.rowcount)
+        if answers.rowcount or events.rowcount:
+            log.info("purged %d recorded answers and %d published events", answers.rowcount, events.rowcount)

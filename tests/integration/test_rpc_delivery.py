@@ -177,17 +177,30 @@ def test_the_tenant_of_a_request(role, expected):
     assert kit.rpc.tenant_of(["1405"], {}) is None
 
 
-def test_old_answers_are_purged(system):
+def test_old_answers_and_long_published_events_are_purged(system):
     db = system.database("membership")
-    calls = db.rpc_calls
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)
-    call_id = "old-" + uuid.uuid4().hex
+    calls, outbox = db.rpc_calls, db.outbox
+    now = dt.datetime.now(dt.timezone.utc)
+    old = now - dt.timedelta(days=8)
+    call_id, fresh_id = "old-" + uuid.uuid4().hex, "new-" + uuid.uuid4().hex
+    events = {"old": uuid.uuid4().hex, "recent": uuid.uuid4().hex, "unpublished": uuid.uuid4().hex}
     with db.engine.begin() as conn:
-        conn.execute(calls.insert().values(call_id=call_id, method="apply", result="{}", answered_at=old))
+        conn.execute(calls.insert(), [{"call_id": call_id, "method": "apply", "result": "{}", "answered_at": old},
+                                      {"call_id": fresh_id, "method": "apply", "result": "{}", "answered_at": now}])
+        conn.execute(outbox.insert(), [
+            {"event_id": event_id, "event_type": "Probe", "version": 1, "occurred_at": old, "payload": {},
+             "published_at": {"old": old, "recent": now, "unpublished": None}[name]}
+            for name, event_id in events.items()])
     worker = db.get_dependency(type("WorkerCtx", (), {"data": {}})())
     try:
-        ServiceBase.purge_recorded_answers(SimpleNamespace(db=worker))
+        ServiceBase.purge_old_records(SimpleNamespace(db=worker))
     finally:
         db.worker_teardown(worker.worker_ctx)
     with db.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(calls).where(calls.c.call_id == call_id)).scalar() == 0
+        kept_calls = set(conn.execute(select(calls.c.call_id).where(calls.c.call_id.in_([call_id, fresh_id])))
+                         .scalars())
+        kept_events = set(conn.execute(select(outbox.c.event_id).where(outbox.c.event_id.in_(events.values())))
+                          .scalars())
+    assert kept_calls == {fresh_id}
+    # an event is kept until it has been published, however old, and a week after that
+    assert kept_events == {events["recent"], events["unpublished"]}
