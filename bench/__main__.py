@@ -86,6 +86,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
 
+    problem = connection_budget()
+    if problem:
+        sys.exit(problem)
     tag = uuid.uuid4().hex[:8]
     vhost = f"khademyar-bench-{tag}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
@@ -95,7 +98,7 @@ def main():
     env = dict(os.environ, AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
                WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
                DATABASE_URL=PG.rsplit("/", 1)[0] + f"/kb_{tag}_{{service}}",
-               JWT_SECRET="bench-" + uuid.uuid4().hex, LOG_LEVEL="WARNING", MAX_WORKERS="64", DB_POOL_SIZE="20",
+               JWT_SECRET="bench-" + uuid.uuid4().hex, LOG_LEVEL="WARNING", MAX_WORKERS="64", DB_POOL_SIZE=str(POOL),
                KHADEMYAR_ADMIN_NATIONAL_ID="0000000019", KHADEMYAR_ADMIN_PASSWORD="bench-admin-password")
     log_dir = os.path.join(ROOT, "var", "bench", "log")
     procs = launch.start(env, log_dir=log_dir, metrics_base=9201)
@@ -129,6 +132,26 @@ def main():
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
         if not args.keep:
             drop_databases(tag)
+
+
+POOL = 20  # DB_POOL_SIZE of the bench: each process keeps up to 2 x POOL connections
+
+
+def connection_budget():
+    """A clear refusal instead of a storm of timeouts when PostgreSQL cannot take the bench's connections: six
+    services and, for the scale-out, a second shrine process, 2 x DB_POOL_SIZE each, and a few for the checkers."""
+    needed = 2 * POOL * 7 + 20
+    engine = create_engine(PG)
+    try:
+        with engine.connect() as conn:
+            have = int(conn.execute(text("SHOW max_connections")).scalar())
+    finally:
+        engine.dispose()
+    if have < needed:
+        return (f"PostgreSQL allows {have} connections; the bench needs {needed}. Raise it and restart PostgreSQL:\n"
+                f"  psql -U postgres -c 'ALTER SYSTEM SET max_connections = 400'\n"
+                f"  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main restart")
+    return None
 
 
 def print_table(ctx):

@@ -10,14 +10,25 @@ import eventlet
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu(pid):
-    """User + system CPU seconds of a process (0 when it is gone)."""
+def process_stat(pid):
+    """(user + system CPU seconds, start time in seconds since boot) of a process; None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK, int(fields[19]) / TICK
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a process (0 when it is gone)."""
+    stat = process_stat(pid)
+    return stat[0] if stat else 0.0
+
+
+def uptime():
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0])
 
 
 def postgres_backends(tag):
@@ -51,15 +62,21 @@ class CpuMeter:
         self.thread = None
 
     def sample(self):
-        seen = {("clients", 0): sum(os.times()[:2])}
+        seen = {("clients", 0): (sum(os.times()[:2]), 0.0)}
         for label, pid in self.procs:
-            seen[(label, pid)] = process_cpu(pid)
+            seen[(label, pid)] = process_stat(pid)
         if self.tag:
             for pid in postgres_backends(self.tag):
-                seen[("postgres", pid)] = process_cpu(pid)
-        for key, value in seen.items():
-            self.first.setdefault(key, value if key[0] != "postgres" or not self.last else 0.0)
-            self.last[key] = value
+                seen[("postgres", pid)] = process_stat(pid)
+        for key, stat in seen.items():
+            if stat is None:  # gone since it was listed: its last sample stands
+                continue
+            cpu, started = stat
+            if key not in self.first:
+                # a backend that started while the meter ran counts from nothing; one that was there before and
+                # went unseen at first (its title was being rewritten) counts from when it was first seen
+                self.first[key] = 0.0 if started >= self.started else cpu
+            self.last[key] = cpu
 
     def _loop(self):
         while self.running:
@@ -68,6 +85,7 @@ class CpuMeter:
                 self.sample()
 
     def __enter__(self):
+        self.started = uptime()
         self.sample()
         self.running = True
         self.thread = eventlet.spawn(self._loop)

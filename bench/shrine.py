@@ -94,8 +94,10 @@ def approve_report(publish_event, member_id, province="9"):
 
 
 def make_members(base_url, jwt_secret, publish_event, n, province="9", gender="female", education="bachelor",
-                 eligible=True, timeout=60, concurrency=20, client=None):
-    """``n`` synthetic members known to the shrine service; eligible ones are waited for until they are."""
+                 eligible=True, timeout=None, concurrency=20, client=None):
+    """``n`` synthetic members known to the shrine service; eligible ones are waited for until they are (two
+    events each to consume: a minute, or longer for thousands on a slow machine)."""
+    timeout = timeout if timeout is not None else max(60, n / 25)
     client = client or Client(base_url, concurrency)
     people = []
     for _ in range(n):
@@ -122,7 +124,7 @@ def wait_for_eligibility(client, people, code, timeout=60, concurrency=20):
             status, body = client.call("GET", "/shrine/eligibility", person["token"])
             if status == 200 and body["code"] == code:
                 return True
-            time.sleep(0.1)
+            time.sleep(0.5)  # not faster: the polls compete with the consumers they wait for
         return False
 
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(people)))) as pool:
