@@ -271,7 +271,7 @@ def test_two_sweeps_at_once_record_each_ground_once(system, flows, office, move_
     move_clock(dt.timedelta(days=400))
     pool = eventlet.GreenPool(2)
     results = list(pool.imap(lambda _: sweep(system), range(2)))
-    assert sum(r["cases_opened"] for r in results) >= 3
+    assert sum(r["cases_opened"] for r in results) >= 3, results
     for member in members:
         [case] = flows.reviews_of(office["9"], member["id"])
         keys = [(r["code"], r["evidence_key"]) for r in case["reasons"]]
