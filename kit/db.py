@@ -301,20 +301,9 @@ class Database(DependencyProvider):
         self.outbox_insert = insert(self.outbox)
         self.rpc_calls = metadata.tables["rpc_calls"]
         self.answer_insert = insert(self.rpc_calls)
-        self._claim_insert = None
+        self.inbox_insert = insert(self.inbox)
 
     # -- lifecycle
-    @property
-    def claim_insert(self):
-        """INSERT … ON CONFLICT DO NOTHING into the inbox, built once (parameters passed at execution)."""
-        if self._claim_insert is None:
-            if is_postgres(self.engine):
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            self._claim_insert = dialect_insert(self.inbox).on_conflict_do_nothing()
-        return self._claim_insert
-
     def setup(self):
         config = self.container.config
         self.service = self.container.service_name
@@ -672,9 +661,21 @@ class DatabaseWorker:
         return event_id
 
     def claim(self, event_id, consumer):
-        """Mark an event handled by ``consumer``; False if it was handled before (a redelivery)."""
-        values = {"event_id": event_id, "consumer": consumer, "handled_at": utcnow()}
-        return self.session.execute(self.provider.claim_insert, values).rowcount == 1
+        """Mark an event handled by ``consumer``, in the transaction of the handler's work.
+
+        The inbox row is deferred (PostgreSQL): it goes to the server with the handler's first statement. A
+        redelivery makes that transaction fail on the inbox's key, and ``handled`` then tells it from an error."""
+        self.session.defer(self.provider.inbox_insert, {"event_id": event_id, "consumer": consumer,
+                                                        "handled_at": utcnow()})
+
+    def handled(self, event_id, consumer):
+        """Whether ``consumer`` has handled this event (a committed claim); ends the current transaction."""
+        inbox = self.provider.inbox
+        try:
+            return self.session.execute(select(inbox.c.event_id).where(
+                inbox.c.event_id == event_id, inbox.c.consumer == consumer)).first() is not None
+        finally:
+            self.rollback()
 
     def commit(self):
         if self._session is not None:

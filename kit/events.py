@@ -13,9 +13,10 @@ It publishes with ``self.db.publish(MemberActivated, payload, province)``
 
 A consumer declares ``@on_event("membership", "MemberActivated")``: the handler
 runs in one transaction with a record of the ``event_id`` (a redelivery has no
-second effect); a handler that raises is retried a few times with backoff and
-then dead-lettered to ``<queue>.dead`` instead of being acked and lost, as
-nameko's own ``event_handler`` would do.
+second effect: its transaction fails on that record's key, and is recognised by
+it); a handler that raises is retried a few times with backoff and then
+dead-lettered to ``<queue>.dead`` instead of being acked and lost, as nameko's
+own ``event_handler`` would do.
 """
 import functools
 import logging
@@ -26,7 +27,7 @@ from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from kit import metrics
 from kit.rpc import settle
@@ -112,17 +113,21 @@ def on_event(source_service, event_type, **kwargs):
 
         @functools.wraps(method)
         def handler(self, envelope):
+            event_id = envelope["event_id"]
             try:
-                if not self.db.claim(envelope["event_id"], consumer):
-                    self.db.rollback()
-                    log.info("event %s already handled by %s", envelope["event_id"], consumer)
-                    return None
+                self.db.claim(event_id, consumer)  # in the handler's transaction: both are committed, or neither
                 result = method(self, envelope)
+                self.db.commit()
+            except DBAPIError as exc:
+                self.db.rollback()
+                if not is_outage(exc) and self.db.handled(event_id, consumer):
+                    log.info("event %s already handled by %s", event_id, consumer)  # a redelivery
+                    return None
+                raise
             except BaseException:
                 self.db.rollback()
                 raise
-            self.db.commit()
-            log.debug("event %s handled by %s", envelope["event_id"], consumer)
+            log.debug("event %s handled by %s", event_id, consumer)
             return result
 
         handler.consumes = (source_service, event_type)

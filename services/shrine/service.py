@@ -353,7 +353,13 @@ class ShrineService(ServiceBase):
     def book(self, actor, shift_id, idempotency_key=None):
         """Book a place: {id, status: booked} (201) or, in the fair-opening window, {attempt, status: pending}."""
         key = _idempotency_key(idempotency_key)
-        answer = self._book(actor["id"], _key(shift_id), key)
+        try:
+            answer = self._book(actor["id"], _key(shift_id), key)
+        except IntegrityError as exc:  # a retry with this key was answered first (a refusal's commit): its answer
+            if key is None or not _is_key_clash(exc):
+                raise
+            answer = self._replay(self._attempt_by_key(actor["id"], key), _key(shift_id))
+            self.db.rollback()
         self.db.close()  # committed: the connection goes back to the pool now, not once the reply has been sent
         if "refused" in answer:  # decided and kept (a retry with the key gets it again), so raised only now
             raise Conflict(answer["refused"], answer["message_fa"], answer["message_en"],
@@ -462,15 +468,11 @@ class ShrineService(ServiceBase):
         """Keep a refusal that decided something about a place (a retry with the same key gets it again)."""
         fa, en = REFUSALS[outcome]
         attempt_id = new_id()
-        try:
-            self.db.session.execute(ATTEMPT_INSERT, _attempt_row(
-                attempt_id, member_id, shift_id, key, now, status="refused", outcome=outcome, message_fa=fa,
-                message_en=en))
-        except IntegrityError:  # a retry with this key was answered first: its answer
-            self.db.rollback()
-            if key is None:
-                raise
-            return self._replay(self._attempt_by_key(member_id, key), shift_id)
+        # sent with the COMMIT (PostgreSQL): a retry with this key that was answered first makes the commit fail,
+        # and ``book`` answers what that one got
+        self.db.session.defer(ATTEMPT_INSERT, _attempt_row(
+            attempt_id, member_id, shift_id, key, now, status="refused", outcome=outcome, message_fa=fa,
+            message_en=en))
         return {"refused": outcome, "message_fa": fa, "message_en": en, "attempt": attempt_id, "shift": shift_id}
 
     def _grant(self, member, shift, source, now, attempt_id=None):

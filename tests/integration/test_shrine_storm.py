@@ -229,3 +229,21 @@ def test_the_database_itself_refuses_what_the_rules_forbid(system):
         with db.engine.begin() as conn:
             conn.execute(update(bookings).where(bookings.c.member_id == member, bookings.c.status == "cancelled")
                          .values(status="booked"))
+
+
+def test_one_refused_request_sent_many_times_at_once_gets_one_answer(system, api, flows, publish):
+    """A full shift, the same Idempotency-Key racing itself: the refusal's attempt goes with the COMMIT, so all but
+    one commit fail on the key, and each of those answers what the first one got (one attempt, one answer)."""
+    members = flows.shrine_members(system.config, 2)
+    office = bench.mint(system.config["JWT_SECRET"], "storm-office", role="shrine_office")
+    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=42)
+    [shift] = api.post("/shrine/shifts", {"shifts": [{
+        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        "post": "صحن آزادی", "capacity": 1}]}, token=office).json["ids"]
+    assert api.post(f"/shrine/shifts/{shift}/bookings", token=members[0]["token"]).status == 201
+    headers = {"Idempotency-Key": "one-tap-full-" + shift}
+    pool = eventlet.GreenPool(8)
+    results = list(pool.imap(lambda _: api.post(f"/shrine/shifts/{shift}/bookings", token=members[1]["token"],
+                                                headers=headers), range(8)))
+    assert [(r.status, r.json["code"]) for r in results] == [(409, "full")] * 8, results
+    assert len({r.json["attempt"] for r in results}) == 1
