@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
     update,
@@ -71,6 +72,28 @@ def one_of(column, values):
     "expanding" parameter, which SQLAlchemy renders again, with regular expressions, on every execution: a tenth of
     a busy process's CPU on the story path.)"""
     return column.in_([literal(v, type_=column.type) for v in values])
+
+
+@functools.lru_cache(maxsize=None)
+def upsert(dialect, table, key=None, update=(), when=None):
+    """``INSERT INTO table … ON CONFLICT``, built once per arguments: ``DO NOTHING`` (on any conflict, or on the
+    ``key`` columns'), or with ``update`` column names ``DO UPDATE SET`` each to the proposed row's value, only
+    where ``when=(column name, constant)`` holds. The row's values are given at execution:
+    ``session.execute_compiled(upsert(dialect, t, …), row)``. (SQLAlchemy does not cache a dialect's INSERT …
+    ON CONFLICT: executed as a statement it is compiled again every time, a tenth of an event consumer's CPU.)"""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(table)
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=list(key) if key else None)
+    where = None
+    if when is not None:  # a constant in the SQL text: no parameter to give at execution
+        column, value = when
+        where = table.c[column] == literal_column("'" + str(value).replace("'", "''") + "'")
+    return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update},
+                                      where=where)
 
 
 def new_id():
@@ -474,6 +497,14 @@ class CoreSession:
         if self.pending and isinstance(parameters, list):  # executemany: the pipeline goes first, on its own
             conn.exec_driver_sql("SELECT 1")
         return conn.execute(statement) if parameters is None else conn.execute(statement, parameters)
+
+    def execute_compiled(self, statement, parameters):
+        """Execute a statement that SQLAlchemy would compile on every execution (``upsert``), compiled once by the
+        kit per statement and parameter keys (PostgreSQL); its result gives ``rowcount``, no rows."""
+        if not self.pipelined:
+            return self.execute(statement, parameters)
+        conn = self._begin()
+        return conn.exec_driver_sql(*_compiled(statement, parameters, self.engine.dialect))
 
     def defer(self, statement, parameters):
         """Run a write whose result nobody reads with the next statement sent (PostgreSQL), or at once (SQLite)."""

@@ -21,7 +21,7 @@ from sqlalchemy import distinct, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
-from kit.db import as_utc, new_id, transactional, utcnow
+from kit.db import as_utc, new_id, transactional, upsert, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, NotFound
 from kit.events import on_event
 from kit.persian import TEHRAN, parse_datetime, to_jalali
@@ -74,14 +74,6 @@ class Timer(NamekoTimer):
 
 
 configured_timer = Timer.decorator
-
-
-def _upsert(dialect, table):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
 
 
 def _key(value):
@@ -238,9 +230,9 @@ class StayingActive:
         if self._member_row(actor["id"]) is None:
             raise Forbidden("members_only", "فقط خادمیاران مطلب آموزشی را مطالعه‌شده ثبت می‌کنند.",
                             "Only members record reading a lesson.")
-        session.execute(_upsert(self.db.dialect, lesson_reads).values(
-            lesson_id=lesson["id"], member_id=actor["id"], week=lesson["week"], read_at=now,
-            on_time=domain.read_on_time(lesson["week"], now)).on_conflict_do_nothing())
+        session.execute_compiled(upsert(self.db.dialect, lesson_reads), {
+            "lesson_id": lesson["id"], "member_id": actor["id"], "week": lesson["week"], "read_at": now,
+            "on_time": domain.read_on_time(lesson["week"], now)})
         read = self._read_of(lesson["id"], actor["id"])
         return schemas.LessonReadOut().dump(dict(read, week_jalali=to_jalali(read["week"])))
 
@@ -359,9 +351,9 @@ class StayingActive:
                 review_reasons.c.evidence_key == key)).first():
             return None
         case_id, opened = self._open_case(member, now)
-        added = session.execute(_upsert(self.db.dialect, review_reasons).values(
-            id=new_id(), review_id=case_id, member_id=member["id"], code=code, evidence_key=key, evidence=ev,
-            source=source, recorded_at=now).on_conflict_do_nothing()).rowcount
+        added = session.execute_compiled(upsert(self.db.dialect, review_reasons), {
+            "id": new_id(), "review_id": case_id, "member_id": member["id"], "code": code, "evidence_key": key,
+            "evidence": ev, "source": source, "recorded_at": now}).rowcount
         if added != 1:
             return None
         self.db.publish(events.ReviewReasonRecorded, {"review_id": case_id, "member_id": member["id"], "reason": code,
@@ -451,18 +443,17 @@ class StayingActive:
     def _offer_started(self, envelope):
         p = envelope["payload"]
         at = _moment(envelope)
-        self.db.session.execute(_upsert(self.db.dialect, member_offers).values(
-            offer_id=p["offer_id"], member_id=p["member_id"], status="active", submitted_at=at, updated_at=utcnow())
-            .on_conflict_do_nothing())  # an end that arrived first stays the end
+        self.db.session.execute_compiled(upsert(self.db.dialect, member_offers), {  # an end that came first stays
+            "offer_id": p["offer_id"], "member_id": p["member_id"], "status": "active", "submitted_at": at,
+            "updated_at": utcnow()})
 
     def _offer_ended(self, envelope):
         p = envelope["payload"]
         at = _moment(envelope)
-        stmt = _upsert(self.db.dialect, member_offers).values(
-            offer_id=p["offer_id"], member_id=p["member_id"], status="ended", ended_at=at, updated_at=utcnow())
-        self.db.session.execute(stmt.on_conflict_do_update(
-            index_elements=[member_offers.c.offer_id],
-            set_={"status": "ended", "ended_at": at, "updated_at": utcnow()}))
+        self.db.session.execute_compiled(
+            upsert(self.db.dialect, member_offers, ("offer_id",), ("status", "ended_at", "updated_at")),
+            {"offer_id": p["offer_id"], "member_id": p["member_id"], "status": "ended", "ended_at": at,
+             "updated_at": utcnow()})
 
     @on_event("catalog", "OfferSubmitted")
     def on_offer_submitted(self, envelope):
@@ -483,34 +474,27 @@ class StayingActive:
     @on_event("reservation", "ReservationAccepted")
     def on_reservation_accepted(self, envelope):
         p = envelope["payload"]
-        ends_at = parse_datetime(p["ends_at"])
-        stmt = _upsert(self.db.dialect, due_reports).values(
-            reservation_id=p["reservation_id"], member_id=p["member_id"], offer_id=p.get("offer_id"), ends_at=ends_at,
-            status="due", updated_at=utcnow())
-        self.db.session.execute(stmt.on_conflict_do_update(  # the report may have been filed first: keep that
-            index_elements=[due_reports.c.reservation_id],
-            set_={"ends_at": ends_at, "offer_id": p.get("offer_id"), "updated_at": utcnow()}))
+        self.db.session.execute_compiled(  # the report may have been filed first: keep that
+            upsert(self.db.dialect, due_reports, ("reservation_id",), ("ends_at", "offer_id", "updated_at")),
+            {"reservation_id": p["reservation_id"], "member_id": p["member_id"], "offer_id": p.get("offer_id"),
+             "ends_at": parse_datetime(p["ends_at"]), "status": "due", "updated_at": utcnow()})
 
     @on_event("reservation", "ReservationCancelled")
     def on_reservation_cancelled(self, envelope):
         p = envelope["payload"]
-        stmt = _upsert(self.db.dialect, due_reports).values(
-            reservation_id=p["reservation_id"], member_id=p["member_id"], offer_id=p.get("offer_id"),
-            status="cancelled", updated_at=utcnow())
-        self.db.session.execute(stmt.on_conflict_do_update(
-            index_elements=[due_reports.c.reservation_id], set_={"status": "cancelled", "updated_at": utcnow()},
-            where=due_reports.c.status == "due"))
+        self.db.session.execute_compiled(
+            upsert(self.db.dialect, due_reports, ("reservation_id",), ("status", "updated_at"), when=("status", "due")),
+            {"reservation_id": p["reservation_id"], "member_id": p["member_id"], "offer_id": p.get("offer_id"),
+             "status": "cancelled", "updated_at": utcnow()})
 
     @on_event("reporting", "ReportSubmitted")
     def on_report_submitted(self, envelope):
         p = envelope["payload"]
         at = _moment(envelope)
-        stmt = _upsert(self.db.dialect, due_reports).values(
-            reservation_id=p["reservation_id"], member_id=p["member_id"], offer_id=p.get("offer_id"), status="filed",
-            report_id=p["report_id"], filed_at=at, updated_at=utcnow())
-        self.db.session.execute(stmt.on_conflict_do_update(
-            index_elements=[due_reports.c.reservation_id],
-            set_={"status": "filed", "report_id": p["report_id"], "filed_at": at, "updated_at": utcnow()}))
+        self.db.session.execute_compiled(
+            upsert(self.db.dialect, due_reports, ("reservation_id",), ("status", "report_id", "filed_at", "updated_at")),
+            {"reservation_id": p["reservation_id"], "member_id": p["member_id"], "offer_id": p.get("offer_id"),
+             "status": "filed", "report_id": p["report_id"], "filed_at": at, "updated_at": utcnow()})
 
     # -- the sweep: (1) no service chosen / a report not filed in time, (4) missed lessons / no meeting
     @configured_timer("REVIEW_SWEEP_SECONDS", domain.SETTINGS["REVIEW_SWEEP_SECONDS"])

@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
-from kit.db import Database, UTCDateTime, new_id, transactional, utcnow
+from kit.db import Database, UTCDateTime, new_id, transactional, upsert, utcnow
 from kit.errors import EXPECTED, Conflict, Invalid, NotFound
 from kit.events import on_event
 from kit.persian import parse_datetime, to_jalali
@@ -58,14 +58,6 @@ def _approval(scope):
     return stmt.values(status="approved", reviewed_at=bindparam("at", type_=UTCDateTime()), reviewed_by=bindparam("by"),
                        first_for_member=~exists().where(first_reports.c.member_id == reports.c.member_id)
                        ).returning(*reports.c).execution_options(prepare="reporting_approval_" + "_".join(scope))
-
-
-def _insert_ignore(dialect, table):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
 
 
 class ReportingService(ServiceBase):
@@ -180,9 +172,8 @@ class ReportingService(ServiceBase):
             raise _report_not_found()
         first = row["first_for_member"]
         if first:
-            first = session.execute(_insert_ignore(self.db.dialect, first_reports).values(
-                member_id=row["member_id"], report_id=row["id"], approved_at=now)
-                .on_conflict_do_nothing()).rowcount == 1
+            first = session.execute_compiled(upsert(self.db.dialect, first_reports), {
+                "member_id": row["member_id"], "report_id": row["id"], "approved_at": now}).rowcount == 1
             if not first:  # another report of the member was approved first, meanwhile
                 session.execute(update(reports).where(reports.c.id == row["id"]).values(first_for_member=False))
         self.db.publish(events.ReportApproved, {
@@ -208,12 +199,11 @@ class ReportingService(ServiceBase):
     @on_event("reservation", "ReservationAccepted")
     def reservation_accepted(self, envelope):
         p = envelope["payload"]
-        self.db.session.execute(_insert_ignore(self.db.dialect, reservations).values(
-            reservation_id=p["reservation_id"], member_id=p["member_id"], offer_id=p["offer_id"],
-            province=envelope["province"], county=p["county"], center=p["center"],
-            service_name=p.get("service_name"), starts_at=parse_datetime(p["starts_at"]),
-            ends_at=parse_datetime(p["ends_at"]), accepted_at=parse_datetime(envelope["occurred_at"]))
-            .on_conflict_do_nothing())
+        self.db.session.execute_compiled(upsert(self.db.dialect, reservations), {
+            "reservation_id": p["reservation_id"], "member_id": p["member_id"], "offer_id": p["offer_id"],
+            "province": envelope["province"], "county": p["county"], "center": p["center"],
+            "service_name": p.get("service_name"), "starts_at": parse_datetime(p["starts_at"]),
+            "ends_at": parse_datetime(p["ends_at"]), "accepted_at": parse_datetime(envelope["occurred_at"])})
 
     @on_event("reservation", "ReservationCancelled")
     def reservation_cancelled(self, envelope):
@@ -222,6 +212,6 @@ class ReportingService(ServiceBase):
         p = envelope["payload"]
         if p.get("previous_status") != "accepted":
             return
-        self.db.session.execute(_insert_ignore(self.db.dialect, cancellations).values(
-            reservation_id=p["reservation_id"], member_id=p["member_id"], reason=p["reason"],
-            cancelled_at=parse_datetime(envelope["occurred_at"])).on_conflict_do_nothing())
+        self.db.session.execute_compiled(upsert(self.db.dialect, cancellations), {
+            "reservation_id": p["reservation_id"], "member_id": p["member_id"], "reason": p["reason"],
+            "cancelled_at": parse_datetime(envelope["occurred_at"])})

@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, u
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kit import pagination
-from kit.db import Database, new_id, one_of, transactional, utcnow
+from kit.db import Database, new_id, one_of, transactional, upsert, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from kit.events import on_event
 from kit.persian import TEHRAN
@@ -210,13 +210,9 @@ class ShrineService(ServiceBase):
     def _member_for_update(self, member_id, province=None):
         """The projected member, created empty on first sight, locked for this transaction."""
         session = self.db.session
-        if self.db.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        session.execute(upsert(members).values(id=member_id, province=province, status="active", approved_reports=0,
-                                               eligible=False, absences=0, updated_at=utcnow())
-                        .on_conflict_do_nothing())
+        session.execute_compiled(upsert(self.db.dialect, members), {
+            "id": member_id, "province": province, "status": "active", "approved_reports": 0, "eligible": False,
+            "absences": 0, "updated_at": utcnow()})
         stmt = select(members).where(members.c.id == member_id)
         if self.db.dialect == "postgresql":
             stmt = stmt.with_for_update()

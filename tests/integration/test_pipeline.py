@@ -15,6 +15,8 @@ from tests.fixtures import BACKENDS, PG_URL
 metadata = MetaData()
 things = Table("things", metadata, Column("id", String(32), primary_key=True), Column("n", Integer, nullable=False),
                Column("at", UTCDateTime()), Column("doc", JSON))
+marks = Table("marks", metadata, Column("id", String(32), primary_key=True), Column("status", String(16)),
+              Column("n", Integer))
 ADD = insert(things)
 
 
@@ -221,3 +223,30 @@ def test_a_session_whose_connection_broke_goes_on_with_a_fresh_one(engine):
     assert s.execute(text("SELECT pg_backend_pid()")).scalar() != pid
     s.close()
     assert set(rows(engine)) == {"before", "after0", "after1", "deferred0", "deferred1"}
+
+
+def test_an_upsert_is_compiled_once_and_does_what_it_says(engine):
+    """``upsert`` + ``execute_compiled``: INSERT … ON CONFLICT, which SQLAlchemy compiles on every execution, is
+    compiled once by the kit (PostgreSQL) and keeps its meaning: nothing on a conflict, or the listed columns set
+    to the proposed row's, only where the condition holds."""
+    import kit.db
+    from kit.db import upsert
+    dialect = engine.dialect.name
+    ignore = upsert(dialect, marks)
+    assert upsert(dialect, marks) is ignore  # built once
+    settle = upsert(dialect, marks, ("id",), ("status", "n"), when=("status", "it's open"))
+    s = CoreSession(engine)
+    assert s.execute_compiled(ignore, {"id": "u", "status": "it's open", "n": 1}).rowcount == 1
+    assert s.execute_compiled(ignore, {"id": "u", "status": "closed", "n": 2}).rowcount == 0
+    assert s.execute_compiled(ignore, {"id": "v", "status": "closed", "n": 3}).rowcount == 1
+    s.commit()
+    assert s.execute_compiled(settle, {"id": "u", "status": "done", "n": 10}).rowcount == 1  # open: settled
+    assert s.execute_compiled(settle, {"id": "v", "status": "done", "n": 20}).rowcount == 0  # closed: kept
+    assert s.execute_compiled(settle, {"id": "w", "status": "new", "n": 5}).rowcount == 1  # no conflict: inserted
+    s.commit()
+    s.close()
+    with engine.connect() as conn:
+        assert {r.id: (r.status, r.n) for r in conn.execute(select(marks))} == {
+            "u": ("done", 10), "v": ("closed", 3), "w": ("new", 5)}
+    if dialect == "postgresql":  # three executions, one compilation
+        assert len([k for k in kit.db._COMPILED if k[0] == id(ignore)]) == 1
