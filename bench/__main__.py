@@ -1,4 +1,5 @@
-"""`make bench`: every scenario in one run, on PostgreSQL, each beside the null path of the same run.
+"""`make bench`: every scenario in one run, on PostgreSQL, each beside the null path of the same run, measured
+again just before each area (the ratios of an area are to that one).
 
     python -m bench [--seconds 8] [--concurrency 16] [--only null,applications,login]
 
@@ -119,6 +120,8 @@ def main():
                 print(f"(no bench/{area}.py yet)")
                 continue
             print(f"[{area}]", flush=True)
+            if area != wanted[0]:
+                null_path(ctx, before=area)  # the null path of the same minutes as this area's scenarios
             module.scenarios(ctx)
         out = os.path.join(ROOT, "var", "bench", "last.json")
         with open(out, "w") as f:

@@ -8,15 +8,17 @@ from kit.persian import make_national_id
 real_threading = patcher.original("threading")
 
 
-def null_path(ctx):
-    """The admin's token, and the null path every other scenario is compared with (run first, always)."""
+def null_path(ctx, before=None):
+    """The admin's token, and the null path the scenarios are compared with: run first, and again before each
+    area (``before``), so that each ratio is taken against the null path of the same minutes (on a shared
+    machine the null path alone drifted by a third within one run)."""
     c = ctx.client()
     status, body = c.call("POST", "/api/v1/auth/login",
                           {"national_id": ctx.env["KHADEMYAR_ADMIN_NATIONAL_ID"],
                            "password": ctx.env["KHADEMYAR_ADMIN_PASSWORD"]})
     assert status == 200, (status, body)
     ctx.admin = admin = body["access_token"]
-    ctx.null = ctx.run("null path: GET /ping (auth, 1 RPC, no DB)",
+    ctx.null = ctx.run("null path: GET /ping (auth, 1 RPC, no DB)" + (f", before {before}" if before else ""),
                        lambda cl, i: cl.call("GET", "/api/v1/ping", token=admin)[0])
 
 
