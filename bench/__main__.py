@@ -65,6 +65,7 @@ class Context:
                               duration=duration if duration is not None or total is not None else self.args.seconds,
                               total=total, expect=expect)
         result.cpu_ms = meter.per_request(result.ok)
+        result.null = self.null  # the null path it is compared with: the one measured last, before this area
         self.results.append(result)
         print("  " + json.dumps(result.row(self.null), ensure_ascii=False), flush=True)
         return result
@@ -87,7 +88,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
 
-    problem = connection_budget()
+    problem = connection_budget() or port_taken(int(os.environ.get("BENCH_PORT", "8100")))
     if problem:
         sys.exit(problem)
     tag = uuid.uuid4().hex[:8]
@@ -126,7 +127,7 @@ def main():
         out = os.path.join(ROOT, "var", "bench", "last.json")
         with open(out, "w") as f:
             json.dump({"when": time.strftime("%Y-%m-%d %H:%M:%S"), "concurrency": args.concurrency,
-                       "seconds": args.seconds, "results": [r.row(ctx.null) for r in ctx.results],
+                       "seconds": args.seconds, "results": [r.row(r.null) for r in ctx.results],
                        "extra": ctx.extra, "notes": ctx.notes}, f, ensure_ascii=False, indent=2)
         print_table(ctx)
         print(f"\nwritten to {os.path.relpath(out, ROOT)}")
@@ -135,6 +136,17 @@ def main():
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
         if not args.keep:
             drop_databases(tag)
+
+
+def port_taken(port):
+    """A message when something already listens on the bench's port (another bench still running, say): the
+    bench would otherwise measure that system's gateway instead of its own."""
+    import socket
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return (f"port {port} is taken (another bench or `make run` still running?): stop it, or set BENCH_PORT "
+                    "to a free port")
+    return None
 
 
 POOL = 20  # DB_POOL_SIZE of the bench: each process keeps up to 2 x POOL connections
@@ -161,7 +173,7 @@ def print_table(ctx):
     print("\n| scenario | requests | ok/s | p50 ms | p99 ms | ratio to null | CPU ratio to null | CPU ms per request |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for r in ctx.results:
-        row = r.row(ctx.null)
+        row = r.row(r.null)
         cpu = ", ".join(f"{k} {v}" for k, v in row["cpu_ms"].items())
         print(f"| {row['scenario']} | {row['requests']} | {row['rps']} | {row['p50_ms']} | {row['p99_ms']} | "
               f"{row['ratio_to_null']} | {row['cpu_ratio_to_null']} | {cpu} |")

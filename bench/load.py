@@ -114,6 +114,7 @@ class Result:
         self.elapsed = elapsed
         self.ok = ok
         self.cpu_ms = {}  # CPU milliseconds per successful request, by process (filled in by bench/__main__.py)
+        self.null = None  # the null path its ratio is taken against (bench/__main__.py)
 
     @property
     def count(self):
