@@ -468,6 +468,17 @@ class CoreSession:
         self.cursor = None  # for mogrify: binds parameters on the client, sends nothing
 
     def _begin(self):
+        conn = self._connect()
+        if self.tx is None:
+            self.tx = conn.begin()  # SQLAlchemy's bookkeeping; on PostgreSQL BEGIN waits in the pipeline
+            if self.pipelined:  # a tenant is only given on PostgreSQL (row-level security)
+                self.pending.append(b"BEGIN")
+                if self.tenant:
+                    self.pending.append(self._mogrify(tenancy.CONFINE, {"k": tenancy.SETTING, "v": self.tenant}))
+                self.prologue = list(self.pending)  # as long as only this waits, nothing was sent or asked
+        return conn
+
+    def _connect(self):
         if self.conn is not None and self.tx is None and self.conn.invalidated:
             self._drop()  # it broke in an earlier transaction: this one takes a fresh connection
         if self.conn is None:
@@ -483,13 +494,6 @@ class CoreSession:
                 self.raw, self.pending = raw, []
                 setattr(conn, PENDING, self.pending)
             self.conn = conn
-        if self.tx is None:
-            self.tx = self.conn.begin()  # SQLAlchemy's bookkeeping; on PostgreSQL BEGIN waits in the pipeline
-            if self.pipelined:  # a tenant is only given on PostgreSQL (row-level security)
-                self.pending.append(b"BEGIN")
-                if self.tenant:
-                    self.pending.append(self._mogrify(tenancy.CONFINE, {"k": tenancy.SETTING, "v": self.tenant}))
-                self.prologue = list(self.pending)  # as long as only this waits, nothing was sent or asked
         return self.conn
 
     def execute(self, statement, parameters=None):
@@ -497,6 +501,22 @@ class CoreSession:
         if self.pending and isinstance(parameters, list):  # executemany: the pipeline goes first, on its own
             conn.exec_driver_sql("SELECT 1")
         return conn.execute(statement) if parameters is None else conn.execute(statement, parameters)
+
+    def read_alone(self, statement, parameters=None):
+        """A read that is a transaction by itself, when no transaction is open (PostgreSQL: sent without BEGIN,
+        with the province setting in the same message, and ended by the server; no COMMIT round trip). Its rows
+        are returned as a list of mappings. Inside a transaction (and on SQLite) it is an ordinary read."""
+        if not self.pipelined or self.tx is not None:
+            return self.execute(statement, parameters).mappings().all()
+        conn = self._connect()
+        if self.tenant:  # local to the implicit transaction of the one message both go in
+            self.pending.append(self._mogrify(tenancy.CONFINE, {"k": tenancy.SETTING, "v": self.tenant}))
+        try:
+            result = conn.execute(statement) if parameters is None else conn.execute(statement, parameters)
+            return result.mappings().all()
+        finally:
+            self.pending.clear()
+            conn.rollback()  # SQLAlchemy's own bookkeeping: the driver, in autocommit, sends nothing
 
     def execute_compiled(self, statement, parameters):
         """Execute a statement that SQLAlchemy would compile on every execution (``upsert``), compiled once by the

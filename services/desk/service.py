@@ -8,11 +8,11 @@ import time
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import String, and_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import geo, pagination
-from kit.db import Database, new_id, transactional, utcnow
+from kit.db import Database, UTCDateTime, new_id, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from kit.persian import add_working_days, jalali_month_bounds, to_jalali
 from kit.rpc import rpc
@@ -204,6 +204,27 @@ def _not_your_unit():
 
 def _member_ticket_not_found():
     return NotFound("member_ticket_not_found", "این مورد پیدا نشد.", "The record was not found.")
+
+
+def _misses_since(key):
+    """Failed tracking attempts under ``key`` since ``since`` (a NULL key counts none)."""
+    return (select(func.count()).select_from(tracking_misses)
+            .where(tracking_misses.c.key == bindparam(key, type_=String(80)),
+                   tracking_misses.c.at > bindparam("since", type_=UTCDateTime()))
+            .scalar_subquery())
+
+
+# A visitor's lookup in one prepared statement (was three round trips): always one row, the ticket's columns NULL
+# when no ticket has the code
+_VISITORS_TICKET = (
+    select(_misses_since("code_key").label("code_misses"), _misses_since("client_key").label("client_misses"),
+           *tickets.c, procedure_versions.c.title.label("version_title"),
+           procedure_versions.c.required_documents.label("version_documents"))
+    .select_from(select(literal_column("1").label("one")).subquery("one")
+                 .outerjoin(tickets, tickets.c.tracking_code == bindparam("code", type_=String(11)))
+                 .outerjoin(procedure_versions, and_(procedure_versions.c.procedure_id == tickets.c.procedure_id,
+                                                     procedure_versions.c.version == tickets.c.procedure_version)))
+    .execution_options(prepare="desk_visitors_ticket"))
 
 
 def _field_error(code, fa, en, field, fa_field=None, en_field=None):
@@ -635,8 +656,7 @@ class DeskService(ServiceBase):
     def track(self, code, query, client=None):
         """Status, promised date (Jalali) and next step, only with the visitor's mobile."""
         q = load(schemas.TrackQuery(), query or {})
-        ticket = self._visitors_ticket(code, q["mobile"], client)
-        version = self._version(ticket["procedure_id"], ticket["procedure_version"])
+        ticket, version = self._visitors_ticket(code, q["mobile"], client)
         status = ticket["status"]
         label, _ = domain.STATUS_LABELS[status]
         step_fa, step_en = domain.NEXT_STEPS[status]
@@ -654,7 +674,7 @@ class DeskService(ServiceBase):
     def rate(self, code, data, client=None):
         """After delivery the visitor rates the service once (1 to 5)."""
         body = load(schemas.RatingIn(), data)
-        ticket = self._visitors_ticket(code, body["mobile"], client)
+        ticket, _ = self._visitors_ticket(code, body["mobile"], client)
         if not domain.may_rate(ticket["status"]):
             raise Conflict("not_delivered", "پیش از انجام و تحویل کار نمی‌توان امتیاز داد.",
                            "The service can be rated only after delivery.")
@@ -684,23 +704,24 @@ class DeskService(ServiceBase):
         now = clock()
         keys = {"code": f"code:{code}", "client": f"client:{client}"[:80] if client else None}
         wanted = [k for k in keys.values() if k]
-        counts = dict(session.execute(select(tracking_misses.c.key, func.count()).where(
-            tracking_misses.c.key.in_(wanted), tracking_misses.c.at > now - domain.TRACK_WINDOW)
-            .group_by(tracking_misses.c.key)).all())
-        if counts.get(keys["code"], 0) >= domain.TRACK_LIMIT_PER_CODE or \
-                (keys["client"] and counts.get(keys["client"], 0) >= domain.TRACK_LIMIT_PER_CLIENT):
+        # one statement, a transaction by itself: the misses of this code and of this client, the ticket and its
+        # procedure's version (a rating's UPDATE checks again what it relies on)
+        [row] = session.read_alone(_VISITORS_TICKET, {"code": code, "code_key": keys["code"],
+                                                      "client_key": keys["client"], "since": now - domain.TRACK_WINDOW})
+        if row["code_misses"] >= domain.TRACK_LIMIT_PER_CODE or \
+                (keys["client"] and row["client_misses"] >= domain.TRACK_LIMIT_PER_CLIENT):
             TRACKING_LIMITED.inc()
             raise TooManyRequests("too_many_tracking_attempts",
                                   "تلاش‌های ناموفق پیگیری بیش از حد مجاز است؛ ۱۵ دقیقه دیگر دوباره تلاش کنید.",
                                   "Too many failed tracking attempts; try again in 15 minutes.",
                                   extra={"retry_after": int(domain.TRACK_WINDOW.total_seconds())})
-        ticket = session.execute(select(tickets).where(tickets.c.tracking_code == code)).mappings().first()
-        if ticket is None or ticket["visitor_mobile"] != mobile:
+        if row["id"] is None or row["visitor_mobile"] != mobile:
             session.execute(insert(tracking_misses), [{"id": new_id(), "key": k, "at": now} for k in wanted])
             self.db.commit()
             TRACKING_MISSES.inc()
             raise _tracking_miss()
-        return ticket
+        return {c: row[c] for c in tickets.c.keys()}, {"title": row["version_title"],
+                                                      "required_documents": row["version_documents"]}
 
     # -- the scorecard (شاخص ارزیابی) -----------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)

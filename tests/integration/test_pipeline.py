@@ -250,3 +250,24 @@ def test_an_upsert_is_compiled_once_and_does_what_it_says(engine):
             "u": ("done", 10), "v": ("closed", 3), "w": ("new", 5)}
     if dialect == "postgresql":  # three executions, one compilation
         assert len([k for k in kit.db._COMPILED if k[0] == id(ignore)]) == 1
+
+
+def test_a_read_alone_is_a_transaction_by_itself(engine):
+    """``read_alone``: no BEGIN and no COMMIT (PostgreSQL), the province setting still applies to it, and inside a
+    transaction it is an ordinary read of that transaction."""
+    with engine.begin() as conn:
+        conn.execute(ADD, {"id": "r", "n": 7})
+    postgres = engine.dialect.name == "postgresql"
+    scope = text("SELECT n, " + ("current_setting('khademyar.province', true)" if postgres else "'9'")
+                 + " AS province FROM things WHERE id = 'r'")
+    s = CoreSession(engine, tenant="9" if postgres else None)
+    [row] = s.read_alone(scope)
+    assert row["n"] == 7 and row["province"] == "9"
+    if postgres:
+        assert s.raw.info.transaction_status == 0  # IDLE: the server holds no transaction, nothing to commit
+        assert s.tx is None
+    s.execute(ADD, {"id": "r2", "n": 8})  # a transaction now: read_alone reads inside it
+    assert [r["n"] for r in s.read_alone(select(things.c.n).where(things.c.id == "r2"))] == [8]
+    s.rollback()
+    s.close()
+    assert set(rows(engine)) == {"r"}
