@@ -471,10 +471,9 @@ class CoreSession:
         conn = self._connect()
         if self.tx is None:
             self.tx = conn.begin()  # SQLAlchemy's bookkeeping; on PostgreSQL BEGIN waits in the pipeline
-            if self.pipelined:  # a tenant is only given on PostgreSQL (row-level security)
+            if self.pipelined:
                 self.pending.append(b"BEGIN")
-                if self.tenant:
-                    self.pending.append(self._mogrify(tenancy.CONFINE, {"k": tenancy.SETTING, "v": self.tenant}))
+                self._confine()
                 self.prologue = list(self.pending)  # as long as only this waits, nothing was sent or asked
         return conn
 
@@ -509,8 +508,7 @@ class CoreSession:
         if not self.pipelined or self.tx is not None:
             return self.execute(statement, parameters).mappings().all()
         conn = self._connect()
-        if self.tenant:  # local to the implicit transaction of the one message both go in
-            self.pending.append(self._mogrify(tenancy.CONFINE, {"k": tenancy.SETTING, "v": self.tenant}))
+        self._confine()  # local to the implicit transaction of the one message both go in
         try:
             result = conn.execute(statement) if parameters is None else conn.execute(statement, parameters)
             return result.mappings().all()
@@ -533,6 +531,12 @@ class CoreSession:
             return
         self._begin()
         self.pending.append(self._mogrify(*_compiled(statement, parameters, self.engine.dialect)))
+
+    def _confine(self):
+        """The province setting of row-level security, waiting to go with what follows (a tenant is only given on
+        PostgreSQL)."""
+        if self.tenant:
+            self.pending.append(self._mogrify(tenancy.CONFINE, {"k": tenancy.SETTING, "v": self.tenant}))
 
     def _mogrify(self, sql, parameters):
         if self.cursor is None:
@@ -619,7 +623,8 @@ _COMPILED = {}
 
 def _compiled(statement, parameters, dialect):
     """(SQL with pyformat placeholders, the bound values, processed) of a statement run with these parameters'
-    keys: compiled once per statement and key set (no RETURNING: the caller reads nothing)."""
+    keys, for ``defer`` and ``execute_compiled``: compiled once per statement and key set (no RETURNING: the caller
+    reads no rows)."""
     keys = tuple(sorted(parameters))
     cached = _COMPILED.get((id(statement), keys))
     if cached is None or cached[0] is not statement:
@@ -627,7 +632,7 @@ def _compiled(statement, parameters, dialect):
             if hasattr(statement, "inline") else statement.compile(dialect=dialect, column_keys=list(keys))
         missing = set(compiled.binds) - set(keys)
         if missing:  # a column default the execution would compute: not done here, so say so
-            raise ValueError(f"a deferred statement needs every value; missing: {sorted(missing)}")
+            raise ValueError(f"a statement the kit compiles needs every value; missing: {sorted(missing)}")
         processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                       for name, bind in compiled.binds.items()}
         cached = _COMPILED[(id(statement), keys)] = (statement, compiled, {k: p for k, p in processors.items() if p})

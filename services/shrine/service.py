@@ -351,8 +351,8 @@ class ShrineService(ServiceBase):
         key = _idempotency_key(idempotency_key)
         try:
             answer = self._book(actor["id"], _key(shift_id), key)
-        except IntegrityError as exc:  # a retry with this key was answered first (a refusal's commit): its answer
-            if key is None or not _is_key_clash(exc):
+        except IntegrityError as exc:  # a retry with this key was answered first (at the place's UPDATE, or at a
+            if key is None or not _is_key_clash(exc):  # refusal's COMMIT): its answer
                 raise
             answer = self._replay(self._attempt_by_key(actor["id"], key), _key(shift_id))
             self.db.rollback()
@@ -431,10 +431,8 @@ class ShrineService(ServiceBase):
             taken = self._take_place(member, shift, "direct", now, booking_id, attempt_id)
         except IntegrityError as exc:
             self.db.rollback()
-            if _is_key_clash(exc):  # the same key, racing: answer what the first one got
-                if key is None:
-                    raise
-                return self._replay(self._attempt_by_key(member["id"], key), shift["id"])
+            if _is_key_clash(exc):  # the same key, racing: ``book`` answers what the first one got
+                raise
             # the member holds this shift or an overlapping one (perhaps a concurrent attempt)
             refusal = self._holding_conflict(member["id"], shift)
             return self._refuse(member["id"], shift["id"], key, refusal, now) if refusal else AGAIN
