@@ -16,6 +16,10 @@ from kit.rpc import rpc
 log = logging.getLogger(__name__)
 
 
+class NotReady(Exception):
+    """The service answers but has not finished starting."""
+
+
 class ServiceBase:
     """Mixin for a nameko service class; with ``db = Database(...)`` its health checks the database too."""
 
@@ -23,9 +27,12 @@ class ServiceBase:
     log_context = LogContext()
     dead_letters = DeadLetterMonitor()
 
-    @rpc
+    @rpc(expected_exceptions=NotReady)
     def health(self):
-        """Readiness: the service answers, and so does its database."""
+        """Readiness: the service answers, its start-up step (``bootstrap``, if it has one) is done, and its
+        database answers."""
+        if not getattr(getattr(self, "bootstrap", None), "done", True):
+            raise NotReady(f"{self.name} is still starting")
         db = getattr(self, "db", None)
         if db is None:
             return {"service": self.name, "ok": True}

@@ -13,7 +13,23 @@ log = logging.getLogger(__name__)
 
 
 class AdminBootstrap(DependencyProvider):
+    """Creates the first admin when the service starts. nameko starts the RPC consumers beside it, so until it has
+    finished the service reports itself not ready (``health``, kit/service.py): a login that came in between
+    would be refused for an admin about to exist (the bench's first login was, on a slow machine)."""
+
+    done = False
+
+    def setup(self):
+        self.done = False
+
+    def get_dependency(self, worker_ctx):
+        return self
+
     def start(self):
+        self._create()
+        self.done = True
+
+    def _create(self):
         config = self.container.config
         national_id = config.get("KHADEMYAR_ADMIN_NATIONAL_ID")
         password = config.get("KHADEMYAR_ADMIN_PASSWORD")

@@ -80,3 +80,36 @@ def test_activation_window_closes_two_months_after_attendance(membership):
         with pytest.raises(Conflict) as late:
             activate(OFFICE, app_id)
     assert late.value.code == "activation_window_passed"
+
+
+def test_not_ready_until_the_first_admin_exists(container_factory, amqp_uri, tmp_path, monkeypatch):
+    """nameko starts the RPC consumers beside the bootstrap: until the admin is created, health refuses, so that
+    nobody is told the system is ready and then refused the admin's login."""
+    import eventlet
+    from eventlet.event import Event
+
+    from kit.service import NotReady
+    from services.membership import bootstrap as bootstrap_module
+
+    release, hashing = Event(), Event()
+    real_hash = bootstrap_module.passwords.hash_password
+
+    def slow_hash(password):
+        hashing.send(True)
+        release.wait()
+        return real_hash(password)
+
+    monkeypatch.setattr(bootstrap_module.passwords, "hash_password", slow_hash)
+    container = container_factory(MembershipService, {
+        "AMQP_URI": amqp_uri, "DATABASE_URL": f"sqlite:///{tmp_path}/{{service}}.db", "OUTBOX_RELAY": False,
+        "serializer": "json", "KHADEMYAR_ADMIN_NATIONAL_ID": "0000000019", "KHADEMYAR_ADMIN_PASSWORD": "long-password-1"})
+    starting = eventlet.spawn(container.start)
+    hashing.wait()
+    with entrypoint_hook(container, "health") as health, pytest.raises(NotReady):
+        health()
+    release.send(True)
+    starting.wait()
+    with entrypoint_hook(container, "health") as health:
+        assert health()["ok"] is True
+    with entrypoint_hook(container, "login") as login:
+        assert login({"national_id": "0000000019", "password": "long-password-1"})["role"] == "admin"
