@@ -8,7 +8,8 @@ RabbitMQ vhost, drives it over HTTP with concurrent keep-alive clients, prints a
 var/bench/last.json. Record what you quote in docs/benchmarks.md.
 
 Each scenario also reports the CPU milliseconds a request cost each process (the services, the gateway, the
-PostgreSQL backends of the system's databases, the load generator; not RabbitMQ, which may serve others too) and
+PostgreSQL backends of the system's databases, the load generator, and the local RabbitMQ broker as a whole: it
+serves other vhosts too, so run nothing else on it meanwhile) and
 the "CPU ratio to null": CPU per null request / CPU per request, what the ratio would be on a machine left to the
 system. Other work on the machine moves it much less than it moves requests per second.
 """
@@ -73,7 +74,7 @@ class Context:
     def cpu_meter(self):
         """CPU spent by the system's processes, its PostgreSQL backends and the load generator while it runs: what
         a request costs, which other work on the machine changes much less than requests per second."""
-        return load.CpuMeter([(label, proc.pid) for label, proc in self.procs], self.tag)
+        return load.CpuMeter([(label, proc.pid) for label, proc in self.procs] + load.broker_processes(), self.tag)
 
     def publish_event(self, service, event_type, envelope):
         from nameko.standalone.events import event_dispatcher

@@ -46,6 +46,20 @@ def postgres_backends(tag):
     return pids
 
 
+def broker_processes():
+    """[("rabbitmq", pid)] of the local RabbitMQ (its Erlang VM), when this machine runs it and we may read it."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            if b"beam.smp" in cmdline and b"rabbit" in cmdline:
+                return [("rabbitmq", int(entry))]
+    return []
+
+
 class CpuMeter:
     """CPU seconds spent, while it runs, by each process of the system (``procs``: (label, pid) pairs), by the
     PostgreSQL backends of its databases and by this load generator.

@@ -20,7 +20,6 @@ import uuid
 import eventlet
 from eventlet.event import Event as GreenEvent
 from kombu.utils import json as kombu_json
-from nameko.amqp.publish import Publisher
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
@@ -49,6 +48,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from kit import metrics, tenancy
+from kit.amqp import BatchPublisher
 from kit.config import service_database_url
 from kit.errors import EXPECTED
 from kit.migrate import upgrade
@@ -377,40 +377,41 @@ class Database(DependencyProvider):
 
     # -- the relay
     def _relay_loop(self):
-        publisher = Publisher(self.container.config["AMQP_URI"], serializer="json",
-                              declare=[get_event_exchange(self.service, self.container.config)],
-                              retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2,
-                                                        "interval_step": 0.5, "interval_max": 1})
+        publisher = BatchPublisher(self.container.config["AMQP_URI"],
+                                   get_event_exchange(self.service, self.container.config))
         backoff = self.relay_interval
-        while self._running:
-            with eventlet.Timeout(self.relay_interval, False):
-                self._wake.wait()
-            self._wake = GreenEvent()
-            if not self._running:
-                break
-            eventlet.sleep(self.relay_coalesce)
-            try:
-                while self.relay_once(publisher) and self._running:
-                    pass
-                backoff = self.relay_interval
-            except Exception as exc:  # broker or database away: keep the rows, try again
-                log.warning("outbox relay of %s failed: %s", self.service, exc)
-                eventlet.sleep(backoff)
-                backoff = min(backoff * 2, 10)
+        try:
+            while self._running:
+                with eventlet.Timeout(self.relay_interval, False):
+                    self._wake.wait()
+                self._wake = GreenEvent()
+                if not self._running:
+                    break
+                eventlet.sleep(self.relay_coalesce)
+                try:
+                    while self.relay_once(publisher) and self._running:
+                        pass
+                    backoff = self.relay_interval
+                except Exception as exc:  # broker or database away: keep the rows, try again
+                    log.warning("outbox relay of %s failed: %s", self.service, exc)
+                    eventlet.sleep(backoff)
+                    backoff = min(backoff * 2, 10)
+        finally:
+            publisher.close()
 
     def relay_once(self, publisher, batch=200):
-        """Publish one batch of unpublished events; True when a full batch went (more may wait)."""
-        exchange = get_event_exchange(self.service, self.container.config)
+        """Publish one batch of unpublished events; True when a full batch went (more may wait).
+
+        The rows are marked published only once the broker has confirmed every event of the batch (``publisher``:
+        a kit.amqp.BatchPublisher); a failure leaves them all to the next attempt."""
         ob = self.outbox
         with self.engine.begin() as conn:
             query = select(ob).where(ob.c.published_at.is_(None)).order_by(ob.c.seq).limit(batch)
             if is_postgres(self.engine):
                 query = query.with_for_update(skip_locked=True)
             rows = conn.execute(query).mappings().all()
-            for row in rows:
-                publisher.publish(envelope(row), exchange=exchange, routing_key=row["event_type"],
-                                  headers={"nameko.correlation_id": row["correlation_id"] or ""},
-                                  message_id=row["event_id"])
+            publisher.publish([{"body": envelope(row), "routing_key": row["event_type"], "message_id": row["event_id"],
+                                "headers": {"nameko.correlation_id": row["correlation_id"] or ""}} for row in rows])
             if rows:
                 conn.execute(update(ob).where(ob.c.seq.in_([r["seq"] for r in rows])).values(published_at=utcnow()))
             # the index on published_at finds the unpublished rows; ORDER BY seq LIMIT 1 walked the primary key
