@@ -27,7 +27,6 @@ import eventlet
 import nameko.rpc
 from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError as KombuOperationalError
-from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
@@ -38,6 +37,8 @@ from nameko.constants import (
 )
 from nameko.exceptions import ContainerBeingKilled, MalformedRequest, deserialize_to_instance
 from nameko.messaging import QueueConsumer
+
+from kit.amqp import PooledPublisher
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Responder(nameko.rpc.Responder):
 
     def __init__(self, *args, retry_policy=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.publisher_cls = functools.partial(Publisher, retry=True, retry_policy=retry_policy,
+        self.publisher_cls = functools.partial(PooledPublisher, retry=True, retry_policy=retry_policy,
                                                delivery_mode=NON_PERSISTENT)
 
 
@@ -143,6 +144,8 @@ rpc = Rpc.decorator
 
 
 class MethodProxy(nameko.rpc.MethodProxy):
+    publisher_cls = PooledPublisher
+
     def __init__(self, *args, timeout=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.timeout = timeout

@@ -1,10 +1,20 @@
-"""The outbox relay's publisher (kit.amqp.BatchPublisher) on the real broker: a batch goes out whole and confirmed,
-with what consumers read (JSON body, headers, message id); a refusal raises and the next batch reconnects."""
+"""kit.amqp's publishers on the real broker.
+
+The outbox relay's (``BatchPublisher``): a batch goes out whole and confirmed, with what consumers read (JSON body,
+headers, message id); a refusal raises and the next batch reconnects. RPC's (``PooledPublisher``): calls and
+replies on kept channels, a call to a service nobody runs is ``UnknownService`` at once, and the calls after it
+still work.
+"""
+import eventlet
 import pytest
 from amqp.exceptions import NotFound
 from kombu import Connection, Exchange, Queue
+from nameko.exceptions import UnknownService
+from nameko.testing.services import entrypoint_hook
 
+from kit import amqp as kit_amqp
 from kit.amqp import BatchPublisher
+from kit.rpc import RpcProxy, rpc
 
 
 def bound_queue(amqp_uri, exchange, name="relay-probe"):
@@ -58,3 +68,48 @@ def test_a_refused_batch_raises_and_the_next_one_reconnects(amqp_uri):
     finally:
         publisher.close()
     assert [m.payload for m in drain(amqp_uri, queue, 1)] == [{"n": 2}]
+
+
+class Echo:
+    name = "echo"
+
+    @rpc
+    def echo(self, value):
+        return {"echo": value}
+
+
+class Caller:
+    name = "caller"
+    echo = RpcProxy("echo")
+    nobody = RpcProxy("nobody")
+
+    @rpc
+    def call_echo(self, value):
+        return self.echo.echo(value)
+
+    @rpc
+    def call_echo_at_once(self, n):
+        """``n`` calls at once: as many kept channels in use together"""
+        return list(eventlet.GreenPool(n).imap(self.echo.echo, range(n)))
+
+    @rpc
+    def call_nobody(self):
+        return self.nobody.anything()
+
+
+def test_rpc_on_kept_channels_and_an_unknown_service(container_factory, amqp_uri):
+    config = {"AMQP_URI": amqp_uri, "serializer": "json"}
+    for cls in (Echo, Caller):
+        container_factory(cls, config).start()
+    caller = container_factory(Caller, config)  # a second caller process, for the hook
+    caller.start()
+    with entrypoint_hook(caller, "call_echo") as call_echo:
+        assert call_echo("سلام") == {"echo": "سلام"}
+    kept = kit_amqp._LINES[(amqp_uri, repr(None), None)]
+    assert kept, "the channels used were kept for the next message"
+    with entrypoint_hook(caller, "call_nobody") as call_nobody, eventlet.Timeout(10):
+        with pytest.raises(UnknownService):  # returned by the broker and confirmed: no wait for a timeout
+            call_nobody()
+    with entrypoint_hook(caller, "call_echo_at_once") as call_echo_at_once:  # the refused channel is not reused
+        assert call_echo_at_once(20) == [{"echo": i} for i in range(20)]
+    assert 1 < len(kept) <= kit_amqp.IDLE_LINES
