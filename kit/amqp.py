@@ -31,6 +31,8 @@ class Unconfirmed(Exception):
 
 
 class BatchPublisher:
+    """One channel in confirm mode, opened on first use and again after any failure (see the module's text)."""
+
     def __init__(self, amqp_uri, exchange, timeout=10.0):
         self.amqp_uri = amqp_uri
         self.exchange = exchange  # a kombu Exchange, declared on every (re)connection
@@ -112,8 +114,8 @@ class PooledPublisher(Publisher):
     each used by one green thread at a time, and publishes on them with py-amqp directly. The behaviour is
     nameko's: the message is confirmed before ``publish`` returns, a mandatory message that no queue takes raises
     ``UndeliverableMessage`` (how a call to a service that is not running becomes ``UnknownService``), and a broken
-    connection is retried by the ``retry_policy``. Anything it does not know (declarations, compression, other
-    keyword arguments, no confirms) goes to nameko's own ``publish``.
+    connection is retried by the ``retry_policy``. Anything it does not handle (declarations, compression,
+    expiration, other keyword arguments, no confirms) goes to nameko's own ``publish``.
     """
 
     PROPERTIES = ("correlation_id", "reply_to", "message_id", "type", "app_id", "timestamp", "user_id")
@@ -182,6 +184,15 @@ class PooledPublisher(Publisher):
 
 _LINES = {}  # (broker, ssl, login method) -> idle _Line objects, last in first out
 IDLE_LINES = 32  # kept open per broker and process; more are opened when more green threads publish at once
+
+
+def close_idle(amqp_uri):
+    """Close the idle publishing channels kept for ``amqp_uri`` (a container stopping: in one process the tests
+    run many, each on a vhost of its own that is then deleted). Channels in use are kept when they come back."""
+    for (uri, _, _), lines in list(_LINES.items()):
+        if uri == amqp_uri:
+            while lines:
+                lines.pop().close()
 
 
 class _Line:

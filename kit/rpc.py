@@ -1,5 +1,5 @@
-"""RPC as Khademyar uses it: nameko's, with changes that keep promises when the broker or a service is away, and two that make
-a call cheaper.
+"""RPC as Khademyar uses it: nameko's, with changes that keep promises when the broker or a service is away, and
+some that make a call cheaper.
 
 1. **A reply that cannot be sent does not end the service.** nameko's ``RpcConsumer`` lets an error of the reply
    publisher escape, and the container dies ("thread exited with error"). Ours publishes the reply with retries
@@ -13,8 +13,10 @@ a call cheaper.
    ending the container (what killing RabbitMQ mid-storm did to shrine).
 4. **A caller does not wait for ever.** ``RpcProxy`` waits ``RPC_TIMEOUT`` seconds (30 by default) for the reply and
    then raises ``ServiceTimeout`` (the gateway answers 504), instead of holding a worker until the service returns.
-5. **Replies cost the broker less**: sent transient (``Responder``), and taken without acknowledgements, in the
-   reply consumer's own loop (``ReplyConsumer``). In the null path this cut RabbitMQ's CPU per call by a fifth.
+5. **A call costs less**: requests and replies are published on channels kept open (kit.amqp.PooledPublisher, not
+   a pool checkout per message); replies are sent transient (``Responder``) and taken without acknowledgements,
+   in the reply consumer's own loop (``ReplyConsumer``). In the null path the gateway's, the service's and
+   RabbitMQ's CPU per call each fell by a fifth to a quarter (docs/benchmarks.md, session 5).
 
 The worker also learns the **tenant** of the request: when the first argument (or ``actor=``) is the actor of a
 province-scoped staff role, its province; on PostgreSQL every transaction of that worker is then confined to the
@@ -38,7 +40,7 @@ from nameko.constants import (
 from nameko.exceptions import ContainerBeingKilled, MalformedRequest, deserialize_to_instance
 from nameko.messaging import QueueConsumer
 
-from kit.amqp import PooledPublisher
+from kit.amqp import PooledPublisher, close_idle
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,10 @@ def settle(queue_consumer, message, requeue=False):
 
 
 class RpcConsumer(nameko.rpc.RpcConsumer):
+    def stop(self):
+        super().stop()
+        close_idle(self.container.config[AMQP_URI_CONFIG_KEY])
+
     def handle_result(self, message, result, exc_info):
         config = self.container.config
         responder = Responder(
@@ -198,6 +204,10 @@ class ReplyListener(nameko.rpc.ReplyListener):
     """nameko's, on the ``ReplyConsumer``."""
 
     queue_consumer = ReplyConsumer()
+
+    def stop(self):
+        super().stop()
+        close_idle(self.container.config[AMQP_URI_CONFIG_KEY])
 
     def handle_message(self, body, message):
         client_event = self._reply_events.pop(message.properties.get("correlation_id"), None)

@@ -443,14 +443,14 @@ class StayingActive:
     def _offer_started(self, envelope):
         p = envelope["payload"]
         at = _moment(envelope)
-        self.db.session.execute_compiled(upsert(self.db.dialect, member_offers), {  # an end that came first stays
+        self.db.session.defer(upsert(self.db.dialect, member_offers), {  # an end that came first stays
             "offer_id": p["offer_id"], "member_id": p["member_id"], "status": "active", "submitted_at": at,
             "updated_at": utcnow()})
 
     def _offer_ended(self, envelope):
         p = envelope["payload"]
         at = _moment(envelope)
-        self.db.session.execute_compiled(
+        self.db.session.defer(
             upsert(self.db.dialect, member_offers, ("offer_id",), ("status", "ended_at", "updated_at")),
             {"offer_id": p["offer_id"], "member_id": p["member_id"], "status": "ended", "ended_at": at,
              "updated_at": utcnow()})
@@ -474,7 +474,7 @@ class StayingActive:
     @on_event("reservation", "ReservationAccepted")
     def on_reservation_accepted(self, envelope):
         p = envelope["payload"]
-        self.db.session.execute_compiled(  # the report may have been filed first: keep that
+        self.db.session.defer(  # the report may have been filed first: keep that
             upsert(self.db.dialect, due_reports, ("reservation_id",), ("ends_at", "offer_id", "updated_at")),
             {"reservation_id": p["reservation_id"], "member_id": p["member_id"], "offer_id": p.get("offer_id"),
              "ends_at": parse_datetime(p["ends_at"]), "status": "due", "updated_at": utcnow()})
@@ -482,7 +482,7 @@ class StayingActive:
     @on_event("reservation", "ReservationCancelled")
     def on_reservation_cancelled(self, envelope):
         p = envelope["payload"]
-        self.db.session.execute_compiled(
+        self.db.session.defer(
             upsert(self.db.dialect, due_reports, ("reservation_id",), ("status", "updated_at"), when=("status", "due")),
             {"reservation_id": p["reservation_id"], "member_id": p["member_id"], "offer_id": p.get("offer_id"),
              "status": "cancelled", "updated_at": utcnow()})
@@ -491,7 +491,7 @@ class StayingActive:
     def on_report_submitted(self, envelope):
         p = envelope["payload"]
         at = _moment(envelope)
-        self.db.session.execute_compiled(
+        self.db.session.defer(
             upsert(self.db.dialect, due_reports, ("reservation_id",), ("status", "report_id", "filed_at", "updated_at")),
             {"reservation_id": p["reservation_id"], "member_id": p["member_id"], "offer_id": p.get("offer_id"),
              "status": "filed", "report_id": p["report_id"], "filed_at": at, "updated_at": utcnow()})

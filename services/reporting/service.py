@@ -199,7 +199,7 @@ class ReportingService(ServiceBase):
     @on_event("reservation", "ReservationAccepted")
     def reservation_accepted(self, envelope):
         p = envelope["payload"]
-        self.db.session.execute_compiled(upsert(self.db.dialect, reservations), {
+        self.db.session.defer(upsert(self.db.dialect, reservations), {
             "reservation_id": p["reservation_id"], "member_id": p["member_id"], "offer_id": p["offer_id"],
             "province": envelope["province"], "county": p["county"], "center": p["center"],
             "service_name": p.get("service_name"), "starts_at": parse_datetime(p["starts_at"]),
@@ -212,6 +212,6 @@ class ReportingService(ServiceBase):
         p = envelope["payload"]
         if p.get("previous_status") != "accepted":
             return
-        self.db.session.execute_compiled(upsert(self.db.dialect, cancellations), {
+        self.db.session.defer(upsert(self.db.dialect, cancellations), {
             "reservation_id": p["reservation_id"], "member_id": p["member_id"], "reason": p["reason"],
             "cancelled_at": parse_datetime(envelope["occurred_at"])})

@@ -113,3 +113,6 @@ def test_rpc_on_kept_channels_and_an_unknown_service(container_factory, amqp_uri
     with entrypoint_hook(caller, "call_echo_at_once") as call_echo_at_once:  # the refused channel is not reused
         assert call_echo_at_once(20) == [{"echo": i} for i in range(20)]
     assert 1 < len(kept) <= kit_amqp.IDLE_LINES
+    open_lines = list(kept)
+    caller.stop()  # a stopping container closes the kept channels of its broker
+    assert kept == [] and not any(line.connection.connected for line in open_lines)
