@@ -14,9 +14,8 @@ some that make a call cheaper.
 4. **A caller does not wait for ever.** ``RpcProxy`` waits ``RPC_TIMEOUT`` seconds (30 by default) for the reply and
    then raises ``ServiceTimeout`` (the gateway answers 504), instead of holding a worker until the service returns.
 5. **A call costs less**: requests and replies are published on channels kept open (kit.amqp.PooledPublisher, not
-   a pool checkout per message); replies are sent transient (``Responder``) and taken without acknowledgements,
-   in the reply consumer's own loop (``ReplyConsumer``). In the null path the gateway's, the service's and
-   RabbitMQ's CPU per call each fell by a fifth to a quarter (docs/benchmarks.md, session 5).
+   a pool checkout per message), and each reply is handed to its caller in the reply consumer's own loop
+   (``ReplyConsumer``), not in a green thread spawned for it (docs/benchmarks.md, session 5).
 
 The worker also learns the **tenant** of the request: when the first argument (or ``actor=``) is the actor of a
 province-scoped staff role, its province; on PostgreSQL every transaction of that worker is then confined to the
@@ -34,7 +33,6 @@ from nameko.constants import (
     AMQP_URI_CONFIG_KEY,
     DEFAULT_SERIALIZER,
     LOGIN_METHOD_CONFIG_KEY,
-    NON_PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.exceptions import ContainerBeingKilled, MalformedRequest, deserialize_to_instance
@@ -72,14 +70,11 @@ def reply_retry_policy(seconds):
 
 
 class Responder(nameko.rpc.Responder):
-    """nameko's, retrying the reply (``retry_policy``), and sending it as a transient message: a reply lives in
-    its caller's memory, so the broker has no reason to write it to disk (a restart that loses it also ends the
-    caller's connection, and the caller's ``RPC_TIMEOUT`` answers)."""
+    """nameko's, publishing the reply on a kept channel (``PooledPublisher``) and retrying it (``retry_policy``)."""
 
     def __init__(self, *args, retry_policy=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.publisher_cls = functools.partial(PooledPublisher, retry=True, retry_policy=retry_policy,
-                                               delivery_mode=NON_PERSISTENT)
+        self.publisher_cls = functools.partial(PooledPublisher, retry=True, retry_policy=retry_policy)
 
 
 def settle(queue_consumer, message, requeue=False):
@@ -182,26 +177,20 @@ class ServiceProxy(nameko.rpc.ServiceProxy):
 
 
 class ReplyConsumer(QueueConsumer):
-    """The consumer of a process's RPC replies, on a connection of its own: without acknowledgements, and each
-    reply handed to its waiting caller in the consumer's own loop.
+    """The consumer of a process's RPC replies, on a connection of its own: each reply is acknowledged and handed
+    to its waiting caller in the consumer's own loop, where nameko spawned a green thread for every reply.
 
-    nameko acknowledged every reply (one more frame written to the broker per call) and spawned a green thread to
-    hand it over. A reply queue belongs to one process and nobody else reads it; a reply the process did not take
-    before it died has no caller left to take it, so acknowledging buys nothing.
-    """
+    Replies stay acknowledged and persistent: a reply the broker held when a connection was forced closed, or when
+    the broker restarted, is delivered once the consumer is back, and its caller, still within ``RPC_TIMEOUT``,
+    gets its answer instead of a 504 for work that was done (docs/resilience.md)."""
 
     def handle_message(self, provider, body, message):
         provider.handle_message(body, message)
 
-    def get_consumers(self, consumer_cls, channel):
-        for provider in self._providers:
-            self._consumers[provider] = consumer_cls(queues=[provider.queue], accept=self.accept, no_ack=True,
-                                                     callbacks=[functools.partial(self.handle_message, provider)])
-        return self._consumers.values()
-
 
 class ReplyListener(nameko.rpc.ReplyListener):
-    """nameko's, on the ``ReplyConsumer``."""
+    """nameko's, on the ``ReplyConsumer``, with an acknowledgement that survives a connection broken under it
+    (``settle``)."""
 
     queue_consumer = ReplyConsumer()
 
@@ -210,6 +199,7 @@ class ReplyListener(nameko.rpc.ReplyListener):
         close_idle(self.container.config[AMQP_URI_CONFIG_KEY])
 
     def handle_message(self, body, message):
+        settle(self.queue_consumer, message)
         client_event = self._reply_events.pop(message.properties.get("correlation_id"), None)
         if client_event is not None:
             client_event.send(body)
