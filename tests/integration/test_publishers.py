@@ -17,8 +17,8 @@ from kit.amqp import BatchPublisher
 from kit.rpc import RpcProxy, rpc
 
 
-def bound_queue(amqp_uri, exchange, name="relay-probe"):
-    queue = Queue(name, exchange=exchange, routing_key="#", durable=False, auto_delete=False)
+def bound_queue(amqp_uri, exchange, name="relay-probe", routing_key="#"):
+    queue = Queue(name, exchange=exchange, routing_key=routing_key, durable=False, auto_delete=False)
     with Connection(amqp_uri) as conn:
         queue.bind(conn.default_channel).declare()
     return queue
@@ -99,20 +99,45 @@ class Caller:
 
 def test_rpc_on_kept_channels_and_an_unknown_service(container_factory, amqp_uri):
     config = {"AMQP_URI": amqp_uri, "serializer": "json"}
-    for cls in (Echo, Caller):
-        container_factory(cls, config).start()
-    caller = container_factory(Caller, config)  # a second caller process, for the hook
-    caller.start()
+    containers = [container_factory(cls, config) for cls in (Echo, Caller, Caller)]  # a second caller, for the hook
+    for container in containers:
+        container.start()
+    caller = containers[-1]
     with entrypoint_hook(caller, "call_echo") as call_echo:
         assert call_echo("سلام") == {"echo": "سلام"}
     kept = kit_amqp._LINES[(amqp_uri, repr(None), None)]
+    # the echo's reply may still hold the caller's channel (taken back last in, first out) until its confirmation
+    with eventlet.Timeout(5, False):
+        while not kept:
+            eventlet.sleep(0.01)
     assert kept, "the channels used were kept for the next message"
     with entrypoint_hook(caller, "call_nobody") as call_nobody, eventlet.Timeout(10):
         with pytest.raises(UnknownService):  # returned by the broker and confirmed: no wait for a timeout
             call_nobody()
     with entrypoint_hook(caller, "call_echo_at_once") as call_echo_at_once:  # the refused channel is not reused
         assert call_echo_at_once(20) == [{"echo": i} for i in range(20)]
+    with eventlet.Timeout(5, False):
+        while len(kept) < 2:
+            eventlet.sleep(0.01)
     assert 1 < len(kept) <= kit_amqp.IDLE_LINES
     open_lines = list(kept)
-    caller.stop()  # a stopping container closes the kept channels of its broker
+    for container in containers:  # a stopping container closes the kept channels of its broker
+        container.stop()
     assert kept == [] and not any(line.connection.connected for line in open_lines)
+
+
+def test_a_reply_is_persistent(container_factory, amqp_uri):
+    """A reply outlives a broker restart in the caller's durable reply queue (docs/resilience.md): it must be sent
+    persistent, as nameko's are, even on a kept channel."""
+    from kombu import Producer
+
+    container_factory(Echo, {"AMQP_URI": amqp_uri, "serializer": "json"}).start()
+    rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    replies = bound_queue(amqp_uri, rpc_exchange, "probe-replies", routing_key="probe-replies")
+    with Connection(amqp_uri) as conn:
+        Producer(conn.default_channel).publish(
+            {"args": ["سلام"], "kwargs": {}}, exchange=rpc_exchange, routing_key="echo.echo", serializer="json",
+            reply_to="probe-replies", correlation_id="probe-1")
+    (reply,) = drain(amqp_uri, replies, 1)
+    assert reply.payload == {"result": {"echo": "سلام"}, "error": None}
+    assert reply.properties["correlation_id"] == "probe-1" and reply.properties["delivery_mode"] == 2
