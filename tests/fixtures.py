@@ -77,7 +77,9 @@ def system_config(amqp_uri, database_url, port, **extra):
         "DATABASE_URL": database_url,
         "DB_POOL_SIZE": 5,
         "JWT_SECRET": "test-secret-" + uuid.uuid4().hex,
-        "JWT_TTL_SECONDS": 600,
+        # the system is session-scoped and Flows keeps its tokens (admin, staff) for the whole run, which takes
+        # more than ten minutes on a slow machine: tokens that expired mid-run made every later test a 401
+        "JWT_TTL_SECONDS": 4 * 3600,
         "KHADEMYAR_ADMIN_NATIONAL_ID": ADMIN_NID,
         "KHADEMYAR_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "OUTBOX_RELAY_INTERVAL": 0.2,
