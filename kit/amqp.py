@@ -7,14 +7,21 @@ so ``BatchPublisher`` keeps one channel in confirm mode open, writes the whole b
 broker has confirmed every message of it. It answers only when all are confirmed, and raises otherwise (a
 negative confirmation, a broken connection, no answer within ``timeout``): the relay then leaves the rows
 unpublished and sends them again later, which the consumers' inbox makes harmless.
+
+Neither waits for ever on a connection that went silent (a network partition: no reset, no end, nothing comes
+back): a confirmation is awaited at most ``CONFIRM_TIMEOUT`` seconds, and a connection is closed without waiting
+more than ``CLOSE_GRACE`` for the broker's answer (``_bounded_amqp_connection``, for every connection). Without
+these bounds one silent connection held every
+worker that published on it, and the gateway stopped answering (tests/faults: ``test_broker_partitioned``).
 """
 import logging
 import socket
 import time
 
+import amqp
 import eventlet
 from amqp import Message
-from amqp.exceptions import ChannelError, RecoverableConnectionError
+from amqp.exceptions import ChannelError, ConnectionForced, RecoverableConnectionError
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection
 from kombu.serialization import dumps as kombu_dumps
@@ -24,6 +31,65 @@ from nameko.amqp.publish import Publisher, UndeliverableMessage
 log = logging.getLogger(__name__)
 
 CONNECTION_ERRORS = (OSError, socket.timeout, AmqpConnectionError, RecoverableConnectionError)
+CONFIRM_TIMEOUT = 10.0  # seconds: a publisher confirmation takes milliseconds; this long means the connection is dead
+CLOSE_GRACE = 1.0  # seconds given to the broker to answer a close before the socket is simply dropped
+CONNECT_TIMEOUT = 5.0  # seconds for a publishing connection to be made, its AMQP handshake included
+
+
+def _bounded_amqp_connection():
+    """Two waits of py-amqp's ``Connection`` that have no bound, bounded for every connection of the process
+    (nameko's consumers, kombu's pools and ours alike): applied once, when kit.amqp is imported.
+
+    - ``heartbeat_tick`` raises when two heartbeats were missed, and kombu's consumer loop then *closes* the
+      connection: a Close sent into a silent connection, and a wait for its Close-Ok for ever. The consumer never
+      reconnected (tests/faults: ``test_broker_partitioned``). The connection is dropped first now, so the close
+      has nothing left to wait for.
+    - ``close`` waits for the broker's Close-Ok at most ``CLOSE_GRACE`` seconds, then drops the socket.
+    """
+    if getattr(amqp.Connection, "_khademyar_bounded", False):
+        return
+    tick, close = amqp.Connection.heartbeat_tick, amqp.Connection.close
+
+    def heartbeat_tick(self, *args, **kwargs):
+        try:
+            return tick(self, *args, **kwargs)
+        except ConnectionForced:
+            log.warning("the broker missed two heartbeats: dropping the connection to make a new one")
+            self.collect()
+            raise
+
+    def bounded_close(self, *args, **kwargs):
+        timer = eventlet.Timeout(CLOSE_GRACE)
+        try:
+            return close(self, *args, **kwargs)
+        except eventlet.Timeout as exc:
+            if exc is not timer:
+                raise
+            log.debug("the broker did not answer a close within %.1f s: dropping the connection", CLOSE_GRACE)
+            self.collect()
+        finally:
+            timer.cancel()
+
+    amqp.Connection.heartbeat_tick = heartbeat_tick
+    amqp.Connection.close = bounded_close
+    amqp.Connection._khademyar_bounded = True
+
+
+_bounded_amqp_connection()
+
+
+def drop(connection, wait=True):
+    """Close a kombu ``connection``: with the broker's Close-Ok awaited (at most ``CLOSE_GRACE`` seconds, see
+    above), or, without ``wait``, by dropping the socket without a word (a connection that failed)."""
+    if connection is None:
+        return
+    try:
+        if wait:
+            connection.close()
+        else:
+            connection.collect()
+    except Exception as exc:  # already broken
+        log.debug("closing a broker connection: %s", exc)
 
 
 class Unconfirmed(Exception):
@@ -44,7 +110,7 @@ class BatchPublisher:
         self.refused = False
 
     def _open(self):
-        connection = Connection(self.amqp_uri, connect_timeout=5)
+        connection = Connection(self.amqp_uri, connect_timeout=CONNECT_TIMEOUT)
         connection.connect()
         channel = connection.channel()
         if not self.exchange.no_declare:
@@ -98,11 +164,7 @@ class BatchPublisher:
 
     def close(self):
         connection, self.connection, self.channel = self.connection, None, None
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception as exc:  # already broken
-                log.debug("closing the relay's broker connection: %s", exc)
+        drop(connection)
 
 
 class PooledPublisher(Publisher):
@@ -132,6 +194,7 @@ class PooledPublisher(Publisher):
         unusual = (kwargs or self.declare or self.compression or not self.use_confirms or self.expiration
                    or set(self.publish_kwargs) - {"headers"})
         if unusual:
+            kwargs.setdefault("timeout", CONFIRM_TIMEOUT)  # kombu's wait for the confirmation
             return super().publish(payload, exchange=exchange, routing_key=routing_key, headers=headers,
                                    mandatory=mandatory, serializer=serializer, delivery_mode=delivery_mode,
                                    **properties, **kwargs)
@@ -151,7 +214,7 @@ class PooledPublisher(Publisher):
                 if line is None:
                     line = _Line(self.amqp_uri, self.ssl, self.login_method)
                 line.channel.basic_publish_confirm(message, exchange=exchange_name, routing_key=routing_key,
-                                                   mandatory=mandatory)
+                                                   mandatory=mandatory, confirm_timeout=CONFIRM_TIMEOUT)
             except ChannelError as exc:  # returned (no route) or refused: the channel may hold a stale confirm
                 if line is not None:
                     line.close()
@@ -160,8 +223,12 @@ class PooledPublisher(Publisher):
                 raise
             except CONNECTION_ERRORS as exc:
                 if line is not None:
-                    line.close()
-                if reused:  # an idle connection that broke meanwhile (a broker restart): a fresh one, at once
+                    line.abandon()
+                if reused:
+                    # a kept connection that broke meanwhile (a broker restart) or went silent (a partition): the
+                    # others kept beside it went the same way, so they go too, and a fresh one is tried at once
+                    while lines:
+                        lines.pop().abandon()
                     continue
                 if not self.retry or retries >= int(self.retry_policy.get("max_retries", 3)):
                     raise
@@ -171,9 +238,9 @@ class PooledPublisher(Publisher):
                 interval = min(interval + float(self.retry_policy.get("interval_step", 1)),
                                float(self.retry_policy.get("interval_max", 1)))
                 continue
-            except BaseException:
+            except BaseException:  # interrupted (a caller's timeout) in the middle: the line's state is unknown
                 if line is not None:
-                    line.close()
+                    line.abandon()
                 raise
             if len(lines) < IDLE_LINES:
                 lines.append(line)
@@ -199,12 +266,14 @@ class _Line:
     """One connection with one channel in confirm mode, used by one green thread at a time."""
 
     def __init__(self, amqp_uri, ssl=None, login_method=None):
-        self.connection = Connection(amqp_uri, ssl=ssl, login_method=login_method, connect_timeout=5)
+        self.connection = Connection(amqp_uri, ssl=ssl, login_method=login_method,
+                                     connect_timeout=CONNECT_TIMEOUT)
         self.connection.connect()
         self.channel = self.connection.connection.channel()  # py-amqp's; confirm mode from its first publish
 
     def close(self):
-        try:
-            self.connection.close()
-        except Exception as exc:  # already broken
-            log.debug("closing a publishing connection: %s", exc)
+        drop(self.connection)
+
+    def abandon(self):
+        """Drop a connection that failed, without a word to the broker (it could only go unanswered)."""
+        drop(self.connection, wait=False)

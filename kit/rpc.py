@@ -11,8 +11,9 @@ some that make a call cheaper.
    so a redelivered request returns the first answer instead of running twice.
 3. **An acknowledgement on a broken connection is left to the broker** (``settle``), instead of escaping nameko and
    ending the container (what killing RabbitMQ mid-storm did to shrine).
-4. **A caller does not wait for ever.** ``RpcProxy`` waits ``RPC_TIMEOUT`` seconds (30 by default) for the reply and
-   then raises ``ServiceTimeout`` (the gateway answers 504), instead of holding a worker until the service returns.
+4. **A caller does not wait for ever.** ``RpcProxy`` waits ``RPC_TIMEOUT`` seconds (30 by default) for the reply, the
+   request's publication included, and then raises ``ServiceTimeout`` (the gateway answers 504), instead of holding
+   a worker until the service returns or the broker speaks again.
 5. **A call costs less**: requests and replies are published on channels kept open (kit.amqp.PooledPublisher, not
    a pool checkout per message), and each reply is handed to its caller in the reply consumer's own loop
    (``ReplyConsumer``), not in a green thread spawned for it (docs/benchmarks.md, session 5).
@@ -152,18 +153,29 @@ class MethodProxy(nameko.rpc.MethodProxy):
         self.timeout = timeout
 
     def __call__(self, *args, **kwargs):
-        reply = self._call(*args, **kwargs)
-        if not self.timeout:
-            return reply.result()
+        return self.call_within(self.timeout, *args, **kwargs)
+
+    def call_within(self, seconds, *args, **kwargs):
+        """Call, and wait at most ``seconds`` (None or 0: for ever) for the answer, the request's publication
+        included: a broker that went silent cannot hold the caller longer. Raises ``ServiceTimeout``."""
+        if not seconds:
+            return self._call(*args, **kwargs).result()
+        reply = None
+        timer = eventlet.Timeout(seconds)
         try:
-            with eventlet.Timeout(self.timeout):
-                return reply.result()
-        except eventlet.Timeout:
-            events = self.reply_listener._reply_events
-            for key, event in list(events.items()):  # forget it: a late reply is then dropped as unknown
-                if event is reply.reply_event:
-                    events.pop(key, None)
-            raise ServiceTimeout(f"{self.service_name}.{self.method_name} did not answer in {self.timeout} s") from None
+            reply = self._call(*args, **kwargs)
+            return reply.result()
+        except eventlet.Timeout as exc:
+            if exc is not timer:
+                raise
+            if reply is not None:  # forget it: a late reply is then dropped as unknown
+                events = self.reply_listener._reply_events
+                for key, event in list(events.items()):
+                    if event is reply.reply_event:
+                        events.pop(key, None)
+            raise ServiceTimeout(f"{self.service_name}.{self.method_name} did not answer in {seconds} s") from None
+        finally:
+            timer.cancel()
 
 
 class ServiceProxy(nameko.rpc.ServiceProxy):

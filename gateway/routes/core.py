@@ -3,7 +3,6 @@ import json
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.exceptions import UnknownService
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
@@ -37,23 +36,18 @@ class CoreRoutes:
     @api("GET", "/readyz", raw=True, public=True, summary="Readiness: the broker and every service answer.",
          tag="system")
     def readyz(self, request):
-        checks, pending = {}, {}
-        for name in SERVICES:
-            try:
-                pending[name] = getattr(self, name).health.call_async()
-            except UnknownService as exc:  # no consumer on its queue at all
-                pending[name] = exc
-        for name, reply in pending.items():
-            try:
-                if isinstance(reply, Exception):
-                    raise reply
-                with eventlet.Timeout(3):
-                    reply.result()
-                checks[name] = "ok"
-            except (Exception, eventlet.Timeout) as exc:
-                checks[name] = f"unavailable: {type(exc).__name__}"
+        checks = dict(zip(SERVICES, eventlet.GreenPool(len(SERVICES)).imap(self._check, SERVICES), strict=True))
         ready = all(v == "ok" for v in checks.values())
         return _json({"status": "ready" if ready else "not_ready", "services": checks}, 200 if ready else 503)
+
+    def _check(self, name, seconds=3):
+        """One service's health, the request's publication included, within ``seconds``: the checks run side by
+        side, so /readyz answers within that bound even when the broker is silent."""
+        try:
+            getattr(self, name).health.call_within(seconds)
+            return "ok"
+        except Exception as exc:  # ServiceTimeout; UnknownService: no consumer on its queue at all
+            return f"unavailable: {type(exc).__name__}"
 
     @api("GET", "/metrics", raw=True, public=True, summary="Prometheus metrics of the gateway.", tag="system")
     def metrics(self, request):

@@ -93,6 +93,8 @@ class BrokerLink:
         self.upstream = upstream
         self.port = free_port()
         self.pairs = set()
+        self.silenced = set()  # pairs cut off by a partition: what they receive is dropped, and nothing says so
+        self.accepting = True
         self.listener = None
         self._server = None
         self.listen()
@@ -107,6 +109,8 @@ class BrokerLink:
                 client, _ = listener.accept()
             except OSError:
                 return  # the listener was closed: the outage has begun
+            while not self.accepting:  # a partition: the connection is made, and nothing answers on it until then
+                self.eventlet.sleep(0.05)
             self.eventlet.spawn(self._relay, client)
 
     def _relay(self, client):
@@ -128,16 +132,20 @@ class BrokerLink:
                 data = source.recv(65536)
                 if not data:
                     break
+                if pair in self.silenced:
+                    continue  # partitioned: the bytes are lost on the way, and no reset tells either side
                 target.sendall(data)
         except (OSError, EOFError):
             pass
         finally:
-            self.pairs.discard(pair)
-            _shutdown(*pair)  # wakes the other direction's reader with end-of-file
-            try:
-                source.close()
-            except OSError:
-                pass
+            # a partitioned side learns nothing, not even an end (link.close shuts such pairs at the very end)
+            if pair not in self.silenced:
+                self.pairs.discard(pair)
+                _shutdown(*pair)  # wakes the other direction's reader with end-of-file
+                try:
+                    source.close()
+                except OSError:
+                    pass
 
     def cut(self, seconds):
         """Broker unreachable for ``seconds``: open connections reset, new ones refused; then reachable again."""
@@ -152,12 +160,23 @@ class BrokerLink:
         finally:
             self.listen()
 
+    def partition(self, seconds):
+        """A network partition for ``seconds``: every open connection goes silent for good (what either side sends
+        is dropped; no FIN, no reset: only a timeout or a missed heartbeat can tell), and new connections get no
+        answer until the partition ends (they wait in the listener's backlog); then new connections work again."""
+        self.accepting = False
+        self.silenced.update(self.pairs)
+        try:
+            time.sleep(seconds)
+        finally:
+            self.accepting = True
+
     def close(self):
         if self._server is not None:
             self._server.kill()
         if self.listener is not None:
             self.listener.close()
-        for pair in list(self.pairs):
+        for pair in list(self.pairs) + list(self.silenced):
             _shutdown(*pair)
 
 
@@ -315,6 +334,10 @@ class ProcessSystem:
     def cut_broker(self, seconds):
         """The broker is unreachable for this system for ``seconds`` (connections reset, reconnects refused)."""
         self.link.cut(seconds)
+
+    def partition_broker(self, seconds):
+        """A network partition between this system and the broker (``BrokerLink.partition``)."""
+        self.link.partition(seconds)
 
     def close_broker_connections(self):
         """The broker closes every connection of this system's vhost (as on a broker node restart or a network

@@ -105,6 +105,16 @@ def test_broker_unreachable(stage, seconds):
     assert not sut.dead_processes()
 
 
+def test_broker_partitioned(stage):
+    """A network partition between the system and the broker for 8 s: no connection is reset, every open one goes
+    silent for good, and new ones get no answer until it ends. Nothing may wait for ever on a silent connection:
+    publishers give up on a confirmation that does not come, consumers notice the missing heartbeats, and all of
+    them connect again once the broker can be reached."""
+    sut = stage.sut
+    drive_through(stage, lambda: sut.partition_broker(8))
+    assert not sut.dead_processes()
+
+
 def test_database_connections_killed(stage):
     """Every backend of the system's databases is terminated three times in two seconds (as a server restart does)."""
     sut = stage.sut

@@ -5,19 +5,24 @@ from nameko.exceptions import UnknownService
 from nameko.testing.services import worker_factory
 
 from gateway.routes.core import SERVICES
+from kit.rpc import ServiceTimeout
 from gateway.service import Gateway
 
 
 def test_readiness_names_the_service_that_does_not_answer():
     gateway = worker_factory(Gateway)
     for name in SERVICES:
-        getattr(gateway, name).health.call_async.return_value.result.return_value = {"ok": True}
-    gateway.desk.health.call_async.return_value.result.side_effect = UnknownService("desk")
+        getattr(gateway, name).health.call_within.return_value = {"ok": True}
+    gateway.desk.health.call_within.side_effect = UnknownService("desk")
+    gateway.shrine.health.call_within.side_effect = ServiceTimeout("shrine.health did not answer in 3 s")
     response = gateway.readyz(None)
     body = json.loads(response.get_data())
     assert response.status_code == 503 and body["services"]["desk"] == "unavailable: UnknownService"
+    assert body["services"]["shrine"] == "unavailable: ServiceTimeout"
     assert body["services"]["membership"] == "ok"
-    gateway.desk.health.call_async.return_value.result.side_effect = None
+    gateway.membership.health.call_within.assert_called_once_with(3)  # each check bounded, publication included
+    gateway.desk.health.call_within.side_effect = None
+    gateway.shrine.health.call_within.side_effect = None
     assert gateway.readyz(None).status_code == 200
 
 
