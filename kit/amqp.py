@@ -11,8 +11,8 @@ unpublished and sends them again later, which the consumers' inbox makes harmles
 Neither waits for ever on a connection that went silent (a network partition: no reset, no end, nothing comes
 back): a confirmation is awaited at most ``CONFIRM_TIMEOUT`` seconds, and a connection is closed without waiting
 more than ``CLOSE_GRACE`` for the broker's answer (``_bounded_amqp_connection``, for every connection). Without
-these bounds one silent connection held every
-worker that published on it, and the gateway stopped answering (tests/faults: ``test_broker_partitioned``).
+these bounds one silent connection held every worker that published on it, and the gateway stopped answering
+(tests/faults: ``test_broker_partitioned``).
 """
 import logging
 import socket

@@ -288,7 +288,10 @@ class ProcessSystem:
                 return time.monotonic() - started
             last = (status, body)
             time.sleep(0.5)
-        raise AssertionError(f"/readyz not 200 within {timeout} s; last answer {last}; logs in {self.log_dir}")
+        # CI keeps no files: what each process last said goes into the failure itself
+        raise AssertionError(f"/readyz not 200 within {timeout} s; last answer {last}; logs in {self.log_dir}; "
+                             "their last warnings:\n" + "\n".join(
+                                 f"--- {name}\n{self.last_warnings(name)}" for name in self.procs))
 
     def revive(self):
         """Start again whatever exited (what a supervisor would do), so the next test starts with the whole system.
@@ -412,6 +415,16 @@ class ProcessSystem:
             if name and count.isdigit():
                 depths[name] = int(count)
         return depths
+
+    def last_warnings(self, name, count=4, width=400):
+        """The last ``count`` log entries of ``name`` at warning level or above, each cut to ``width``."""
+        try:
+            with open(os.path.join(self.log_dir, f"{name}.log"), errors="replace") as f:
+                found = [line for line in f if '"level": "warning"' in line or '"level": "error"' in line
+                         or '"level": "critical"' in line]
+        except OSError:
+            return ""
+        return "".join(line[:width].rstrip() + "\n" for line in found[-count:])
 
     def log_tail(self, name, lines=40, width=3000):
         try:
