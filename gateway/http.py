@@ -91,10 +91,16 @@ class ApiRoute(HttpRequestHandler):
             context_data = self.server.context_data_from_headers(request)
             context_data["correlation_id"] = request.correlation_id
             args, kwargs = self.get_entrypoint_parameters(request)
-            event = Event()
+            outcome = Event()
             self.container.spawn_worker(self, args, kwargs, context_data=context_data,
-                                        handle_result=lambda ctx, res, exc: self._handled(event, res, exc))
-            result = event.wait()
+                                        handle_result=lambda ctx, res, exc: self._handled(outcome, res, exc))
+            result, error = outcome.wait()
+            outcome = None
+            if error is not None:
+                try:
+                    raise error
+                finally:  # its traceback holds this frame: no reference back from here (no cycle to collect)
+                    error = None
             response = result if isinstance(result, Response) else self._json(result)
         except Exception as exc:
             response = self.response_from_exception(exc, request)
@@ -107,11 +113,10 @@ class ApiRoute(HttpRequestHandler):
                                                "status": response.status_code, "correlation_id": request.correlation_id})
         return response
 
-    def _handled(self, event, result, exc_info):
-        if exc_info is not None:
-            event.send_exception(*exc_info)
-        else:
-            event.send(result)
+    def _handled(self, outcome, result, exc_info):
+        # the error as a value, not Event.send_exception: an Event that raises keeps the error, and the error's
+        # traceback keeps the Event's wait frame, a cycle per refused request left to the garbage collector
+        outcome.send((result, exc_info[1] if exc_info is not None else None))
         return result, exc_info
 
     def _json(self, result):

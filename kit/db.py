@@ -17,6 +17,7 @@ import os
 import re
 import time
 import uuid
+import weakref
 
 import eventlet
 from eventlet.event import Event as GreenEvent
@@ -669,10 +670,16 @@ class DatabaseWorker:
 
     def __init__(self, provider, worker_ctx):
         self.provider = provider
-        self.worker_ctx = worker_ctx
+        # weakly: the worker's context holds the service instance, which holds this (a cycle per worker otherwise,
+        # left to the garbage collector: kit/runtime.py)
+        self._worker_ctx = weakref.ref(worker_ctx)
         self._session = None
         self._published = False
         self.answer_recorded = False
+
+    @property
+    def worker_ctx(self):
+        return self._worker_ctx()
 
     @property
     def session(self):

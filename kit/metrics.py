@@ -25,6 +25,8 @@ HTTP_REQUESTS = Counter("khademyar_http_requests_total", "HTTP requests served b
 HTTP_DURATION = Histogram("khademyar_http_request_duration_seconds", "HTTP request duration at the gateway",
                           ["method", "route"], buckets=BUCKETS)
 
+GC_PAUSE = Histogram("khademyar_gc_pause_seconds", "Garbage collections of the process, by generation (kit/runtime.py)",
+                     ["generation"], buckets=BUCKETS)
 OUTBOX_LAG = Gauge("khademyar_outbox_lag_seconds", "Age of the oldest unpublished outbox event", ["service"])
 EVENTS_PUBLISHED = Counter("khademyar_events_published_total", "Events relayed from the outbox", ["service"])
 EVENTS_RETRIED = Counter("khademyar_events_retried_total", "Event deliveries retried after a handler failed",

@@ -24,6 +24,7 @@ province by row-level security (kit/tenancy.py), a second wall behind the servic
 """
 import functools
 import logging
+import weakref
 
 import eventlet
 import nameko.rpc
@@ -182,6 +183,16 @@ class ServiceProxy(nameko.rpc.ServiceProxy):
     def __init__(self, *args, timeout=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.timeout = timeout
+
+    # weakly: the worker's context holds the service instance, which holds this proxy; a strong reference back
+    # made a cycle of every worker, left to the garbage collector (kit/runtime.py)
+    @property
+    def worker_ctx(self):
+        return self._worker_ctx()
+
+    @worker_ctx.setter
+    def worker_ctx(self, worker_ctx):
+        self._worker_ctx = weakref.ref(worker_ctx)
 
     def __getattr__(self, name):
         return MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, timeout=self.timeout,

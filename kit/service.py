@@ -12,6 +12,7 @@ from kit.events import DeadLetterMonitor
 from kit.logs import LogContext
 from kit.metrics import Metrics
 from kit.rpc import rpc
+from kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class ServiceBase:
     metrics = Metrics()
     log_context = LogContext()
     dead_letters = DeadLetterMonitor()
+    runtime = Runtime()
 
     @rpc(expected_exceptions=NotReady)
     def health(self):

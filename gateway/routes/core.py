@@ -11,6 +11,7 @@ from kit import geo
 from kit.errors import NotFound
 from kit.logs import LogContext
 from kit.rpc import RpcProxy
+from kit.runtime import Runtime
 
 SERVICES = ("membership", "catalog", "reservation", "reporting", "shrine", "desk")
 
@@ -22,6 +23,7 @@ def _json(body, status=200):
 class CoreRoutes:
     config = Config()
     log_context = LogContext()
+    runtime = Runtime()
     membership = RpcProxy("membership")
     catalog = RpcProxy("catalog")
     reservation = RpcProxy("reservation")

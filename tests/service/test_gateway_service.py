@@ -5,8 +5,8 @@ from nameko.exceptions import UnknownService
 from nameko.testing.services import worker_factory
 
 from gateway.routes.core import SERVICES
-from kit.rpc import ServiceTimeout
 from gateway.service import Gateway
+from kit.rpc import ServiceTimeout
 
 
 def test_readiness_names_the_service_that_does_not_answer():
