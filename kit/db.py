@@ -770,6 +770,29 @@ class DatabaseWorker:
             self._session = None
 
 
+RETRYABLE = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+
+
+def retry_deadlocks(method):
+    """Run the transaction again when PostgreSQL ended it in a deadlock or a serialization failure (rare: two
+    transactions waiting for each other, e.g. on an exclusion constraint's check); up to four times. Put it under
+    ``@transactional``, so that a retry runs in the same recorded call."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        for attempt_no in range(4):
+            try:
+                return method(self, *args, **kwargs)
+            except DBAPIError as exc:
+                self.db.rollback()
+                code = getattr(getattr(exc, "orig", None), "pgcode", None)
+                if code not in RETRYABLE or attempt_no == 3:
+                    raise
+                log.warning("%s retried after database error %s", method.__name__, code)
+
+    return wrapper
+
+
 def transactional(method=None, *, replay=True):
     """Run a service method in one transaction, committed before the reply is sent.
 

@@ -4,8 +4,10 @@ A started process holds a few hundred thousand long-lived objects (nameko, kombu
 schemas, the routes), and CPython's collector walks all of them in every full collection, while every request
 makes thousands of short-lived ones, so young collections come every few hundred allocations. ``gc.freeze()``
 moves what exists after start-up into a permanent generation that collections skip (CPython 3.7+, the tuning
-Instagram described for its Django fleet), and ``GC_THRESHOLD`` spaces young collections further apart. Cycles
-made while serving are still collected: only what was there at start-up is left alone.
+Instagram described for its Django fleet). Cycles made while serving are still collected: only what was there at
+start-up is left alone. What a pause costs is the garbage it meets, so requests should make no cycles at all
+(docs/kit.md); ``GC_THRESHOLD`` can space young collections further apart, but in the booking storm that made them
+rarer and longer, and the p99 worse (docs/benchmarks.md, session 6), so CPython's thresholds stay the default.
 
 ``GC_FREEZE`` (true) and ``GC_THRESHOLD`` ("g0,g1,g2"; empty keeps CPython's 700,10,10) are read from the config.
 
@@ -14,6 +16,7 @@ is logged: a process stopped for the whole collection serves nobody meanwhile.
 """
 import gc
 import logging
+import sys
 import time
 
 from nameko.extensions import DependencyProvider
@@ -38,11 +41,15 @@ class _PauseMeter:
         if self.started is None:
             return
         pause, self.started = time.perf_counter() - self.started, None
-        metrics.GC_PAUSE.labels(str(info["generation"])).observe(pause)
-        if pause > SLOW_PAUSE:
-            log.warning("a garbage collection of generation %d stopped the process for %.0f ms (%d collected; "
-                        "%d objects tracked)", info["generation"], pause * 1000, info["collected"],
-                        sum(gc.get_count()) + len(gc.get_objects(2)))
+        if sys.is_finalizing():  # the interpreter is ending: logging and eventlet may be half gone
+            return
+        try:
+            metrics.GC_PAUSE.labels(str(info["generation"])).observe(pause)
+            if pause > SLOW_PAUSE:
+                log.warning("a garbage collection of generation %d stopped the process for %.0f ms (%d objects "
+                            "freed)", info["generation"], pause * 1000, info["collected"])
+        except Exception:  # a collector's callback must never raise (the pause is lost, not the process)
+            pass
 
 
 def meter_pauses():

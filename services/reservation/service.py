@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
-from kit.db import Database, UTCDateTime, new_id, one_of, transactional, utcnow
+from kit.db import Database, UTCDateTime, new_id, one_of, retry_deadlocks, transactional, utcnow
 from kit.errors import EXPECTED, Conflict, Invalid, NotFound
 from kit.events import on_event
 from kit.persian import parse_datetime, to_jalali
@@ -228,6 +228,7 @@ class ReservationService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     @transactional
+    @retry_deadlocks  # two accepts of one member at overlapping times can wait for each other's exclusion check
     def accept(self, actor, reservation_id):
         session = self.db.session
         rid = str(reservation_id)

@@ -5,7 +5,6 @@ status events); no RPC leaves this service.  The booking invariants are the data
 migration); the Python checks before them only give the clearer answer.
 """
 import datetime as dt
-import functools
 import logging
 import os
 import time
@@ -14,10 +13,10 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from kit import pagination
-from kit.db import Database, new_id, one_of, transactional, upsert, utcnow
+from kit.db import Database, new_id, one_of, retry_deadlocks, transactional, upsert, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from kit.events import on_event
 from kit.persian import TEHRAN
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 SHRINE_PROVINCE = "9"          # the holy shrine is in Mashhad, Khorasan Razavi
 DRAW_LOCK = 7274001            # PostgreSQL advisory lock: one draw at a time
-RETRYABLE = ("40P01", "40001")  # deadlock, serialization failure: run the attempt again
 
 
 class ShiftCache(DependencyProvider):
@@ -141,24 +139,6 @@ def _is_key_clash(exc):
     if diag is not None:  # PostgreSQL names the constraint
         return diag.constraint_name == "uq_attempts_member_key"
     return "attempts.idempotency_key" in str(exc.orig)  # SQLite names the columns
-
-
-def retry_deadlocks(method):
-    """PostgreSQL ends a transaction caught in a (rare) deadlock or serialization failure: run it again."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        for attempt_no in range(4):
-            try:
-                return method(self, *args, **kwargs)
-            except DBAPIError as exc:
-                self.db.rollback()
-                code = getattr(getattr(exc, "orig", None), "pgcode", None)
-                if code not in RETRYABLE or attempt_no == 3:
-                    raise
-                log.warning("%s retried after database error %s", method.__name__, code)
-
-    return wrapper
 
 
 class ShrineService(ServiceBase):
