@@ -162,8 +162,8 @@ class BrokerLink:
 
     def partition(self, seconds):
         """A network partition for ``seconds``: every open connection goes silent for good (what either side sends
-        is dropped; no FIN, no reset: only a timeout or a missed heartbeat can tell), and new connections get no
-        answer until the partition ends (they wait in the listener's backlog); then new connections work again."""
+        is dropped; no FIN, no reset: only a timeout or a missed heartbeat can tell), and a new connection is
+        accepted but hears nothing until the partition ends; then new connections work again."""
         self.accepting = False
         self.silenced.update(self.pairs)
         try:
