@@ -71,6 +71,42 @@ class Context:
         print("  " + json.dumps(result.row(self.null), ensure_ascii=False), flush=True)
         return result
 
+    def run_interleaved(self, name, request, total, null_request, slices=3, null_seconds=2.0, concurrency=None,
+                        expect=(200, 201)):
+        """``total`` calls of a scenario in ``slices`` runs, each between two short runs of the null path
+        (``null_request``, ``null_seconds`` each): the scenario and its null path then share the same minutes
+        slice by slice, and the ratio is taken between their sums. The machines this runs on change speed by a
+        fifth within a minute (the load generator's own CPU per request moves as much as the system's), so a null
+        path measured once before an area can be taken on a faster or slower stretch than the scenario after it.
+        Returns (scenario, null path), each merged over its runs, with CPU per request."""
+        concurrency = concurrency or self.args.concurrency
+        parts, nulls, spent, null_spent = [], [], {}, {}
+
+        def measure(into, run):
+            with self.cpu_meter() as meter:
+                result = run()
+            for label, seconds in meter.spent().items():
+                into[label] = into.get(label, 0.0) + seconds
+            return result
+
+        bounds = [total * k // slices for k in range(slices + 1)]
+        for k in range(slices + 1):
+            nulls.append(measure(null_spent, lambda: load.run("null", self.base, null_request, concurrency,
+                                                               duration=null_seconds)))
+            if k < slices:
+                parts.append(measure(spent, lambda k=k: load.run(
+                    name, self.base, request, concurrency, total=bounds[k + 1] - bounds[k], expect=expect,
+                    start=bounds[k])))
+        null = load.merge(f"null path, interleaved with {name}", nulls)
+        null.cpu_ms = load.per_request(null_spent, null.ok)
+        result = load.merge(name, parts)
+        result.cpu_ms = load.per_request(spent, result.ok)
+        result.null = null
+        self.results += [null, result]
+        for r in (null, result):
+            print("  " + json.dumps(r.row(null if r is result else None), ensure_ascii=False), flush=True)
+        return result, null
+
     def cpu_meter(self):
         """CPU spent by the system's processes, its PostgreSQL backends and the load generator while it runs: what
         a request costs, which other work on the machine changes much less than requests per second."""

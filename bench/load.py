@@ -110,14 +110,34 @@ class CpuMeter:
         self.thread.wait()
         self.sample()
 
-    def per_request(self, requests):
-        """Milliseconds of CPU per request of each process that used a noticeable share."""
-        if not requests:
-            return {}
+    def spent(self):
+        """CPU seconds spent while it ran, by label (the PostgreSQL backends together)."""
         spent = {}
         for key, value in self.last.items():
-            spent[key[0]] = spent.get(key[0], 0.0) + (value - self.first[key]) * 1000 / requests
-        return {k: round(v, 2) for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.05}
+            spent[key[0]] = spent.get(key[0], 0.0) + value - self.first[key]
+        return spent
+
+    def per_request(self, requests):
+        """Milliseconds of CPU per request of each process that used a noticeable share."""
+        return per_request(self.spent(), requests)
+
+
+def per_request(spent, requests):
+    """CPU seconds by label (``CpuMeter.spent``, or several added up) -> milliseconds per request, the noticeable."""
+    if not requests:
+        return {}
+    ms = {k: v * 1000 / requests for k, v in spent.items()}
+    return {k: round(v, 2) for k, v in sorted(ms.items(), key=lambda kv: -kv[1]) if v >= 0.05}
+
+
+def merge(name, results):
+    """One result of several runs of a scenario (the slices of ``Context.run_interleaved``)."""
+    statuses = {}
+    for r in results:
+        for status, n in r.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+    return Result(name, [t for r in results for t in r.latencies], statuses, sum(r.elapsed for r in results),
+                  sum(r.ok for r in results))
 
 
 class Result:
@@ -185,8 +205,9 @@ class Client:
                     raise
 
 
-def run(name, base, request, concurrency, duration=None, total=None, expect=(200, 201)):
-    """Drive ``request(client, i) -> status`` from ``concurrency`` clients for ``duration`` s or ``total`` calls.
+def run(name, base, request, concurrency, duration=None, total=None, expect=(200, 201), start=0):
+    """Drive ``request(client, i) -> status`` from ``concurrency`` clients for ``duration`` s or ``total`` calls,
+    ``i`` counting from ``start``.
 
     ``base`` may be a list of gateway addresses: the clients are spread over them evenly.
     """
@@ -202,6 +223,7 @@ def run(name, base, request, concurrency, duration=None, total=None, expect=(200
             i = next(counter)
             if total is not None and i >= total:
                 return
+            i += start
             if deadline[0] is not None and time.perf_counter() >= deadline[0]:
                 return
             started = time.perf_counter()

@@ -3,8 +3,9 @@
 Set-up (not timed) uses the same HTTP flows as the tests: members with approved offers in one county, a
 neighbourhood centre with a beneficiary, and the centre's supervisor. Then two timed phases, each with
 concurrent clients: (1) the centre reserves and the member accepts; (2) once reporting has learnt of the
-acceptances (an event), the member reports and the supervisor approves. Reported as HTTP calls per second,
-beside the null path of the same run.
+acceptances (an event), the member reports and the supervisor approves. Each phase runs in three slices between
+short runs of the null path (``Context.run_interleaved``); reported as HTTP calls per second, beside the null path
+of those same seconds.
 """
 import datetime as dt
 import time
@@ -27,7 +28,7 @@ def scenarios(ctx):
                                                     "address": "مشهد، بلوار وکیل‌آباد", "phone": "05138001234"},
                                  token=centre).json["id"]
     time.sleep(3)  # the reservation service learns approved offers from events
-    rounds = int(os.environ.get("BENCH_STORY_ROUNDS", "600"))
+    rounds = int(os.environ.get("BENCH_STORY_ROUNDS", "1200"))
     # every reservation starts in the next minutes (today in Tehran, so a report may be filed at once),
     # each offer's windows one after another so none overlaps
     t0 = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=2)
@@ -46,7 +47,10 @@ def scenarios(ctx):
             made[i] = (offer, body["id"])
         return status
 
-    first = ctx.run("reserve + accept (2 calls a round)", reserve_and_accept, total=rounds)
+    def ping(cl, i):
+        return cl.call("GET", "/api/v1/ping", token=ctx.admin)[0]
+
+    first, null_first = ctx.run_interleaved("reserve + accept (2 calls a round)", reserve_and_accept, rounds, ping)
     time.sleep(2)  # reporting learns of the last acceptances (outbox relay, then the bus)
     today = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=3, minutes=30))).date()
     done = [m for m in made if m]
@@ -61,10 +65,20 @@ def scenarios(ctx):
             return status
         return cl.call("POST", f"/api/v1/reports/{body['id']}/approve", token=supervisor)[0]
 
-    second = ctx.run("report + approve (2 calls a round)", report_and_approve, total=len(done))
+    second, null_second = ctx.run_interleaved("report + approve (2 calls a round)", report_and_approve, len(done),
+                                              ping)
     calls = 2 * first.ok + 2 * second.ok
     seconds = first.elapsed + second.elapsed
     per_call = calls / seconds if seconds else 0.0
+    null_elapsed = null_first.elapsed + null_second.elapsed
+    null_rps = (null_first.ok + null_second.ok) / null_elapsed if null_elapsed else 0.0
     ctx.extra["story_http_calls_per_s (4 calls a round)"] = round(per_call, 1)
-    if ctx.null is not None and ctx.null.rps:
-        ctx.extra["story_ratio_to_null_per_http_call"] = round(per_call / ctx.null.rps, 2)
+    ctx.extra["story_null_path_rps (interleaved)"] = round(null_rps, 1)
+    if null_rps:
+        ctx.extra["story_ratio_to_null_per_http_call"] = round(per_call / null_rps, 2)
+    # the same from CPU: what a call costs the whole system against a ping, summed over every process
+    cpu_call = (first.cpu_total * first.ok + second.cpu_total * second.ok) / calls if calls else 0.0
+    cpu_null = ((null_first.cpu_total * null_first.ok + null_second.cpu_total * null_second.ok)
+                / (null_first.ok + null_second.ok)) if null_first.ok + null_second.ok else 0.0
+    if cpu_call:
+        ctx.extra["story_cpu_ratio_to_null_per_http_call"] = round(cpu_null / cpu_call, 2)

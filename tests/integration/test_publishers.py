@@ -141,3 +141,33 @@ def test_a_reply_is_persistent(container_factory, amqp_uri):
     (reply,) = drain(amqp_uri, replies, 1)
     assert reply.payload == {"result": {"echo": "سلام"}, "error": None}
     assert reply.properties["correlation_id"] == "probe-1" and reply.properties["delivery_mode"] == 2
+
+
+def test_deliveries_read_in_chunks_arrive_whole_and_in_order(amqp_uri):
+    """kit.amqp reads the socket up to READ_CHUNK bytes at a time (tests/unit/test_amqp_reads.py): on the real
+    broker, a burst of messages of every size around and across that chunk arrives whole, in order, and the
+    connection stays usable for the next publication."""
+    sizes = [0, 1, 7, 500, kit_amqp.READ_CHUNK - 9, kit_amqp.READ_CHUNK, kit_amqp.READ_CHUNK + 1,
+             3 * kit_amqp.READ_CHUNK + 17, 131072 + 3] + [300] * 200
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        queue = channel.queue_declare("", exclusive=True).queue
+        for n, size in enumerate(sizes):
+            body = bytes([n % 251]) * size
+            channel.basic_publish(amqp_message(body, n), routing_key=queue)
+        got = []
+        channel.basic_consume(queue, callback=got.append, no_ack=True)
+        while len(got) < len(sizes):
+            conn.drain_events(timeout=5)
+        assert [len(m.body) for m in got] == sizes
+        # (an empty body is py-amqp's "")
+        assert [n for n, m in enumerate(got) if (m.body or b"") != bytes([n % 251]) * sizes[n]] == []
+        assert [m.properties["message_id"] for m in got] == [str(n) for n in range(len(sizes))]
+        channel.basic_publish(amqp_message(b"after", "last"), routing_key=queue)
+        conn.drain_events(timeout=5)
+        assert got[-1].body == b"after"
+
+
+def amqp_message(body, n):
+    import amqp
+    return amqp.Message(body, message_id=str(n))
