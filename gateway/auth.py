@@ -19,10 +19,29 @@ def issue(claims, secret, ttl):
     return jwt.encode(payload, secret, algorithm=ALGORITHMS[0])
 
 
+# Tokens already verified, by (token, secret): a member's phone sends the same token with every request, and
+# PyJWT's checks (two base64 and JSON decodings, the HMAC, the claims) were a twentieth of the gateway's CPU in
+# the booking storm. The signature of a given token string verifies once and for all; what time changes (exp) is
+# checked again on every use. Oldest first out beyond VERIFIED_MAX. Revocation is not cached here: the gateway
+# asks its revocation list on every request (gateway/revocation.py).
+_VERIFIED = {}
+VERIFIED_MAX = 16384
+
+
 def decode(token, secret):
-    """The claims of a valid token; raises jwt.InvalidTokenError otherwise."""
-    return jwt.decode(token, secret, algorithms=ALGORITHMS, audience=AUDIENCE, issuer=ISSUER,
-                      options={"require": ["exp", "iss", "aud", "sub"]})
+    """The claims of a valid token (shared: not to be changed); raises jwt.InvalidTokenError otherwise."""
+    key = (token, secret)
+    claims = _VERIFIED.get(key)
+    if claims is not None:
+        if time.time() < claims["exp"]:
+            return claims
+        _VERIFIED.pop(key, None)  # expired: PyJWT says so below
+    claims = jwt.decode(token, secret, algorithms=ALGORITHMS, audience=AUDIENCE, issuer=ISSUER,
+                        options={"require": ["exp", "iss", "aud", "sub"]})
+    if len(_VERIFIED) >= VERIFIED_MAX:
+        _VERIFIED.pop(next(iter(_VERIFIED)), None)
+    _VERIFIED[key] = claims
+    return claims
 
 
 def actor(p):

@@ -96,6 +96,35 @@ def test_bad_tokens_are_refused(mutate):
         auth.verify(token, "s3cret")
 
 
+def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
+    calls = []
+    real = jwt.decode
+    monkeypatch.setattr(auth.jwt, "decode", lambda *a, **k: calls.append(1) or real(*a, **k))
+    token = auth.issue(CLAIMS, "s3cret-cache", 60)
+    assert auth.verify(token, "s3cret-cache")["id"] == "a1"
+    assert auth.verify(token, "s3cret-cache")["id"] == "a1"
+    assert len(calls) == 1  # the second use did not verify the signature again
+    with pytest.raises(jwt.InvalidTokenError):  # the same token under another secret is verified, and refused
+        auth.verify(token, "another-secret")
+    with pytest.raises(jwt.InvalidTokenError):  # a changed signature is another token: verified, and refused
+        auth.verify(token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "s3cret-cache")
+    short = auth.issue(CLAIMS, "s3cret-cache", 2)  # exp is whole seconds: at least one second from now
+    assert auth.verify(short, "s3cret-cache")["id"] == "a1"
+    time.sleep(2.1)
+    with pytest.raises(jwt.ExpiredSignatureError):  # remembered, but expired now
+        auth.verify(short, "s3cret-cache")
+
+
+def test_the_verified_tokens_are_bounded(monkeypatch):
+    monkeypatch.setattr(auth, "VERIFIED_MAX", 5)
+    monkeypatch.setattr(auth, "_VERIFIED", {})
+    tokens = [auth.issue(dict(CLAIMS, id=f"m{i}"), "s3cret", 60) for i in range(12)]
+    for token in tokens:
+        auth.verify(token, "s3cret")
+    assert len(auth._VERIFIED) == 5 and (tokens[-1], "s3cret") in auth._VERIFIED
+    assert (tokens[0], "s3cret") not in auth._VERIFIED
+
+
 def test_openapi_document_is_valid_and_covers_the_contract():
     from gateway.openapi import document
     doc = document()
