@@ -1,8 +1,9 @@
 """Tables of the shrine service only.
 
 Invariants the database enforces (see docs/services/shrine.md):
-- a shift never holds more places than its capacity: ``shifts.booked`` is moved only by conditional updates
-  and CHECK (booked <= capacity);
+- a shift never holds more places than its capacity: CHECK (booked <= capacity) refuses any update of
+  ``shifts.booked`` beyond it (a direct booking on PostgreSQL counts on it at its COMMIT; the other paths also
+  update only where a place is left);
 - a member books a shift once: a unique index on (shift, member) among bookings that hold a place;
 - a member never holds two overlapping shifts: on PostgreSQL an exclusion constraint over
   tstzrange(starts_at, ends_at) (btree_gist), on SQLite triggers; both created in the migration;

@@ -12,11 +12,11 @@ import time
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, case, func, insert, literal_column, or_, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kit import pagination
-from kit.db import Database, new_id, one_of, retry_deadlocks, transactional, upsert, utcnow
+from kit.db import RETRYABLE, Database, new_id, one_of, retry_deadlocks, transactional, upsert, utcnow
 from kit.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from kit.events import on_event
 from kit.persian import TEHRAN
@@ -121,6 +121,13 @@ ATTEMPT_INSERT = insert(attempts)
 BOOKING_INSERT = insert(bookings)
 TAKE_PLACE = (update(shifts).where(shifts.c.id == bindparam("place_shift"), shifts.c.booked < shifts.c.capacity)
               .values(booked=shifts.c.booked + 1))
+# PostgreSQL: the place is taken by an UPDATE sent with the COMMIT, refused by CHECK (booked <= capacity) when the
+# last place went meanwhile (``ShrineService._book_now``)
+TAKE_PLACE_CHECKED = (update(shifts).where(shifts.c.id == bindparam("place_shift"))
+                      .values(booked=shifts.c.booked + literal_column("1")))
+# the refusals of the database that a booking decided at its COMMIT may meet: the last place went, or the member
+# took this shift or one at the same time in a concurrent attempt. Another round then reads what happened.
+LOST_RACE = frozenset({"ck_shifts_capacity", "uq_bookings_shift_member_holding", "ex_bookings_member_overlap"})
 BOOK_ANSWER = schemas.ShrineBookAnswer()
 AGAIN = object()  # a booking round that must start over (a draw ran first, or a conflict vanished)
 
@@ -139,6 +146,13 @@ def _is_key_clash(exc):
     if diag is not None:  # PostgreSQL names the constraint
         return diag.constraint_name == "uq_attempts_member_key"
     return "attempts.idempotency_key" in str(exc.orig)  # SQLite names the columns
+
+
+def _lost_race(exc):
+    """Whether an IntegrityError (PostgreSQL) refused a booking at its COMMIT for a place or a time taken by a
+    concurrent attempt (``LOST_RACE``)."""
+    diag = getattr(exc.orig, "diag", None)
+    return diag is not None and diag.constraint_name in LOST_RACE
 
 
 class ShrineService(ServiceBase):
@@ -329,13 +343,24 @@ class ShrineService(ServiceBase):
     def book(self, actor, shift_id, idempotency_key=None):
         """Book a place: {id, status: booked} (201) or, in the fair-opening window, {attempt, status: pending}."""
         key = _idempotency_key(idempotency_key)
-        try:
-            answer = self._book(actor["id"], _key(shift_id), key)
-        except IntegrityError as exc:  # a retry with this key was answered first (at the place's UPDATE, or at a
-            if key is None or not _is_key_clash(exc):  # refusal's COMMIT): its answer
-                raise
-            answer = self._replay(self._attempt_by_key(actor["id"], key), _key(shift_id))
-            self.db.rollback()
+        for round_no in range(3):
+            try:
+                answer = self._book(actor["id"], _key(shift_id), key)
+                break
+            except IntegrityError as exc:
+                if key is not None and _is_key_clash(exc):  # a retry with this key was answered first (at the
+                    # booking's or the refusal's COMMIT): its answer
+                    answer = self._replay(self._attempt_by_key(actor["id"], key), _key(shift_id))
+                    self.db.rollback()
+                    break
+                # a booking refused at its COMMIT (PostgreSQL): the last place or the member's time went to a
+                # concurrent attempt; the next round reads that and answers the refusal (kept, as every refusal)
+                if not _lost_race(exc) or round_no == 2:
+                    raise
+            except DBAPIError as exc:  # two attempts of a member at overlapping times waited for each other
+                if getattr(exc.orig, "pgcode", None) not in RETRYABLE or round_no == 2:
+                    raise
+                log.warning("booking retried after database error %s", exc.orig.pgcode)
         self.db.close()  # committed: the connection goes back to the pool now, not once the reply has been sent
         if "refused" in answer:  # decided and kept (a retry with the key gets it again), so raised only now
             raise Conflict(answer["refused"], answer["message_fa"], answer["message_en"],
@@ -401,10 +426,19 @@ class ShrineService(ServiceBase):
     def _book_now(self, member, shift, key, now):
         """Take a place in this transaction; any refusal of the database rolls all of it back (no savepoint).
 
-        On PostgreSQL the attempt, the booking and its event wait in the session's pipeline and go to the server
-        with the place's UPDATE: one round trip. A refusal of the database is then told apart by its constraint."""
+        On PostgreSQL the attempt, the booking, its event, the place's UPDATE and the recorded answer wait in the
+        session's pipeline and go to the server with the COMMIT: one round trip after the read. The database
+        refuses the booking there when a concurrent attempt took the last place (CHECK booked <= capacity) or the
+        member's time (the unique index, the exclusion constraint); ``book`` then runs another round, which reads
+        what happened and answers the refusal. On SQLite (one writer at a time) the place is taken at once."""
         session = self.db.session
         attempt_id, booking_id = new_id(), new_id()
+        if self.db.dialect == "postgresql":
+            session.defer(ATTEMPT_INSERT, _attempt_row(attempt_id, member["id"], shift["id"], key, now,
+                                                       status="granted", outcome="booked", booking_id=booking_id))
+            self._insert_booking(member, shift, "direct", now, booking_id, attempt_id)
+            session.defer(TAKE_PLACE_CHECKED, {"place_shift": shift["id"]})
+            return {"id": booking_id, "status": "booked", "attempt": attempt_id}
         try:
             session.defer(ATTEMPT_INSERT, _attempt_row(attempt_id, member["id"], shift["id"], key, now,
                                                        status="granted", outcome="booked", booking_id=booking_id))
@@ -426,8 +460,13 @@ class ShrineService(ServiceBase):
 
         The booking's INSERT waits for the UPDATE (PostgreSQL), so its refusal (the member holds this shift or one
         at the same time) is raised by the UPDATE's execution."""
-        session = self.db.session
-        session.defer(BOOKING_INSERT, {
+        self._insert_booking(member, shift, source, now, booking_id, attempt_id)
+        # last, so the shift's row lock is held only for the commit
+        return self.db.session.execute(TAKE_PLACE, {"place_shift": shift["id"]}).rowcount == 1
+
+    def _insert_booking(self, member, shift, source, now, booking_id, attempt_id):
+        """The booking and its ShiftBooked event, waiting to go with what follows (PostgreSQL)."""
+        self.db.session.defer(BOOKING_INSERT, {
             "id": booking_id, "shift_id": shift["id"], "member_id": member["id"], "province": member["province"],
             "starts_at": shift["starts_at"], "ends_at": shift["ends_at"], "status": "booked", "source": source,
             "attempt_id": attempt_id, "created_at": now, "confirmed_at": now})
@@ -435,8 +474,6 @@ class ShrineService(ServiceBase):
             "booking_id": booking_id, "shift_id": shift["id"], "member_id": member["id"], "post": shift["post"],
             "starts_at": shift["starts_at"], "ends_at": shift["ends_at"], "source": source},
             province=member["province"])
-        # last, so the shift's row lock is held only for the commit
-        return session.execute(TAKE_PLACE, {"place_shift": shift["id"]}).rowcount == 1
 
     def _refuse(self, member_id, shift_id, key, outcome, now):
         """Keep a refusal that decided something about a place (a retry with the same key gets it again)."""

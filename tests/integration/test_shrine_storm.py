@@ -247,3 +247,60 @@ def test_one_refused_request_sent_many_times_at_once_gets_one_answer(system, api
                                                 headers=headers), range(8)))
     assert [(r.status, r.json["code"]) for r in results] == [(409, "full")] * 8, results
     assert len({r.json["attempt"] for r in results}) == 1
+
+
+@pytest.mark.parametrize("lost", ["the last place", "the member's time"])
+def test_a_booking_that_loses_its_race_at_the_commit_is_a_justified_refusal(system, api, flows, publish, monkeypatch,
+                                                                           lost):
+    """Between the booking's read (a place left, the member free) and its COMMIT, a concurrent attempt takes the
+    last place, or the member's time: on PostgreSQL the database refuses the booking at the COMMIT (CHECK
+    booked <= capacity; the exclusion constraint), and the service runs another round that reads what happened and
+    answers the refusal, kept like any other. Nothing is written for the lost booking and nothing goes over."""
+    from services.shrine.service import ShrineService
+
+    db = system.database("shrine")
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer at a time: no other attempt commits between a booking's read and its end")
+    [m] = flows.shrine_members(system.config, 1)
+    office = bench.mint(system.config["JWT_SECRET"], "storm-office", role="shrine_office")
+    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=43)
+    [shift] = api.post("/shrine/shifts", {"shifts": [{
+        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        "post": "صحن آزادی", "capacity": 2}]}, token=office).json["ids"]
+    rounds = []
+    book_now = ShrineService._book_now
+
+    def concurrent_attempt_first(self, member, shift_row, key, now):
+        rounds.append(shift_row["id"])
+        if len(rounds) == 1:  # the concurrent attempt commits while this one holds its read
+            with db.engine.begin() as conn:
+                if lost == "the last place":  # both places, by two others
+                    conn.execute(insert(bookings), [dict(
+                        id=new_id(), shift_id=shift, member_id=new_id(), starts_at=start,
+                        ends_at=start + dt.timedelta(hours=2), status="booked", source="direct", created_at=now)
+                        for _ in range(2)])
+                    conn.execute(update(shifts).where(shifts.c.id == shift).values(booked=2))
+                else:
+                    other = new_id()
+                    conn.execute(insert(shifts).values(
+                        id=other, province="9", post="p", starts_at=start + dt.timedelta(hours=1),
+                        ends_at=start + dt.timedelta(hours=3), capacity=5, booked=1, cancel_cutoff_hours=24,
+                        created_by="t", created_at=now))
+                    conn.execute(insert(bookings).values(
+                        id=new_id(), shift_id=other, member_id=m["id"], starts_at=start + dt.timedelta(hours=1),
+                        ends_at=start + dt.timedelta(hours=3), status="booked", source="direct", created_at=now))
+        return book_now(self, member, shift_row, key, now)
+
+    monkeypatch.setattr(ShrineService, "_book_now", concurrent_attempt_first)
+    r = api.post(f"/shrine/shifts/{shift}/bookings", token=m["token"], headers={"Idempotency-Key": "race-" + shift})
+    assert r.status == 409, r.json
+    assert r.json["code"] == ("full" if lost == "the last place" else "overlap")
+    rows, held = database_view(system, [shift])
+    assert m["id"] not in {b["member_id"] for b in held}
+    assert rows[shift]["booked"] == len(held) == (2 if lost == "the last place" else 0)
+    with db.engine.connect() as conn:
+        kept = conn.execute(select(attempts).where(attempts.c.member_id == m["id"],
+                                                   attempts.c.shift_id == shift)).mappings().all()
+    assert [(a["status"], a["outcome"]) for a in kept] == [("refused", r.json["code"])]
+    again = api.post(f"/shrine/shifts/{shift}/bookings", token=m["token"], headers={"Idempotency-Key": "race-" + shift})
+    assert (again.status, again.json["code"]) == (409, r.json["code"])  # the retry gets the kept answer
