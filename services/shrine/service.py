@@ -132,6 +132,16 @@ BOOK_ANSWER = schemas.ShrineBookAnswer()
 AGAIN = object()  # a booking round that must start over (a draw ran first, or a conflict vanished)
 
 
+# the projected member's facts that events change (``ShrineService._change_member``), all written at once from the
+# row read under its lock: one statement, built once, that waits to go with the COMMIT
+CHANGEABLE = ("province", "county", "gender", "education", "activated_at", "status", "approved_reports",
+              "first_report_id", "first_report_at", "eligible", "eligible_since", "updated_at")
+MEMBER_CHANGE = update(members).where(members.c.id == bindparam("member_id")).values(
+    {c: bindparam("new_" + c, type_=members.c[c].type) for c in CHANGEABLE})
+MEMBER_LOCKED = select(members).where(members.c.id == bindparam("member_id"))
+MEMBER_LOCKED_PG = MEMBER_LOCKED.with_for_update()
+
+
 def _attempt_row(attempt_id, member_id, shift_id, key, now, status, outcome, booking_id=None, message_fa=None,
                  message_en=None):
     """Every column the booking path writes, always the same set (one compiled INSERT)."""
@@ -202,15 +212,14 @@ class ShrineService(ServiceBase):
         self._change_member(member, status="active")
 
     def _member_for_update(self, member_id, province=None):
-        """The projected member, created empty on first sight, locked for this transaction."""
+        """The projected member, created empty on first sight, locked for this transaction. On PostgreSQL the event's
+        inbox claim, the creation and the locking read go in one round trip."""
         session = self.db.session
-        session.execute_compiled(upsert(self.db.dialect, members), {
+        session.defer(upsert(self.db.dialect, members), {
             "id": member_id, "province": province, "status": "active", "approved_reports": 0, "eligible": False,
             "absences": 0, "updated_at": utcnow()})
-        stmt = select(members).where(members.c.id == member_id)
-        if self.db.dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        return dict(session.execute(stmt).mappings().one())
+        stmt = MEMBER_LOCKED_PG if self.db.dialect == "postgresql" else MEMBER_LOCKED
+        return dict(session.execute(stmt, {"member_id": member_id}).mappings().one())
 
     def _change_member(self, before, report_id=None, **changes):
         now = utcnow()
@@ -220,7 +229,8 @@ class ShrineService(ServiceBase):
             changes.update(eligible=True, eligible_since=now)
         elif was and not now_ok:
             changes.update(eligible=False)
-        self.db.session.execute(update(members).where(members.c.id == before["id"]).values(updated_at=now, **changes))
+        row = dict(before, **changes, updated_at=now)  # the row is locked: writing back what was read is safe
+        self.db.session.defer(MEMBER_CHANGE, {"member_id": before["id"], **{"new_" + c: row[c] for c in CHANGEABLE}})
         if now_ok and not was:
             reinstated = before["status"] != "active" and before["approved_reports"] > 0
             self.db.publish(events.ShrineEligibilityGranted, {
