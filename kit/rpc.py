@@ -79,8 +79,9 @@ class Responder(nameko.rpc.Responder):
         self.publisher_cls = functools.partial(PooledPublisher, retry=True, retry_policy=retry_policy)
 
 
-def settle(queue_consumer, message, requeue=False):
-    """Acknowledge (or requeue) a delivery; when its connection died meanwhile, leave it to the broker.
+def settle(queue_consumer, message, requeue=False, multiple=False):
+    """Acknowledge (or requeue) a delivery (``multiple``: with every earlier one of its channel); when its
+    connection died meanwhile, leave it to the broker.
 
     nameko catches only amqp's ``ConnectionError`` there; a socket that broke under the write (``BrokenPipeError``,
     ``ConnectionResetError``) escaped and ended the container (seen when RabbitMQ was killed mid-storm). An
@@ -90,6 +91,9 @@ def settle(queue_consumer, message, requeue=False):
     try:
         if requeue:
             queue_consumer.requeue_message(message)
+        elif multiple:
+            if message.channel.connection:  # as nameko's ack_message: a dead channel's deliveries are the broker's
+                message.ack(multiple=True)
         else:
             queue_consumer.ack_message(message)
     except (OSError, AMQPError, KombuOperationalError) as exc:
@@ -200,15 +204,42 @@ class ServiceProxy(nameko.rpc.ServiceProxy):
 
 
 class ReplyConsumer(QueueConsumer):
-    """The consumer of a process's RPC replies, on a connection of its own: each reply is acknowledged and handed
-    to its waiting caller in the consumer's own loop, where nameko spawned a green thread for every reply.
+    """The consumer of a process's RPC replies, on a connection of its own: each reply is handed to its waiting
+    caller in the consumer's own loop, where nameko spawned a green thread for every reply.
 
     Replies stay acknowledged and persistent: a reply the broker held when a connection was forced closed, or when
     the broker restarted, is delivered once the consumer is back, and its caller, still within ``RPC_TIMEOUT``,
-    gets its answer instead of a 504 for work that was done (docs/resilience.md)."""
+    gets its answer instead of a 504 for work that was done (docs/resilience.md).
+
+    The replies that arrived together (in one read of the socket, kit.amqp ``READ_CHUNK``) are acknowledged
+    together, by one ``basic.ack`` with ``multiple`` for the last of them: every reply up to it has been handed
+    over already, since this loop hands each over before it reads the next. A burst left unacknowledged by a
+    broken connection goes back to the queue, as a single reply would."""
+
+    _unacked = None  # the last reply handed over, while more of its burst is still to be read
 
     def handle_message(self, provider, body, message):
         provider.handle_message(body, message)
+        self._unacked = message
+        self._acknowledge_burst()
+
+    def on_iteration(self):
+        super().on_iteration()
+        self._acknowledge_burst()
+
+    def _acknowledge_burst(self):
+        message = self._unacked
+        if message is None or _read_ahead(message):
+            return
+        self._unacked = None
+        settle(self, message, multiple=True)
+
+
+def _read_ahead(message):
+    """Whether more has been read from the socket of ``message``'s connection than has been handled yet."""
+    connection = getattr(message.channel, "connection", None)
+    transport = getattr(connection, "transport", None)
+    return bool(getattr(transport, "_read_buffer", None))
 
 
 class ReplyListener(nameko.rpc.ReplyListener):
@@ -221,8 +252,7 @@ class ReplyListener(nameko.rpc.ReplyListener):
         super().stop()
         close_idle(self.container.config[AMQP_URI_CONFIG_KEY])
 
-    def handle_message(self, body, message):
-        settle(self.queue_consumer, message)
+    def handle_message(self, body, message):  # acknowledged by the ReplyConsumer, with its burst
         client_event = self._reply_events.pop(message.properties.get("correlation_id"), None)
         if client_event is not None:
             client_event.send(body)

@@ -171,3 +171,35 @@ def test_deliveries_read_in_chunks_arrive_whole_and_in_order(amqp_uri):
 def amqp_message(body, n):
     import amqp
     return amqp.Message(body, message_id=str(n))
+
+
+def test_replies_that_arrive_together_are_acknowledged_together(container_factory, amqp_uri, monkeypatch):
+    """kit.rpc's ReplyConsumer acknowledges a burst of replies with one ``basic.ack`` (``multiple``) for its last:
+    fewer acknowledgements than replies under concurrent calls, and none left unacknowledged at the broker."""
+    import subprocess
+
+    from kombu.message import Message
+
+    acks = []
+    real_ack = Message.ack
+
+    def counting_ack(self, multiple=False):
+        acks.append((self.delivery_info.get("routing_key"), multiple))
+        return real_ack(self, multiple=multiple)
+
+    monkeypatch.setattr(Message, "ack", counting_ack)
+    config = {"AMQP_URI": amqp_uri, "serializer": "json"}
+    containers = [container_factory(cls, config) for cls in (Echo, Caller)]
+    for container in containers:
+        container.start()
+    with entrypoint_hook(containers[1], "call_echo_at_once") as call_echo_at_once:
+        for _ in range(5):
+            assert call_echo_at_once(40) == [{"echo": i} for i in range(40)]
+    reply_acks = [multiple for key, multiple in acks if not key.startswith("echo.")]
+    assert reply_acks and all(reply_acks)  # every reply acknowledged as the last of its burst
+    assert len(reply_acks) < 200  # 200 replies came; bursts shared an acknowledgement
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages_unacknowledged"],
+                            capture_output=True, text=True, check=True).stdout
+    reply_queues = [line.split() for line in listed.splitlines() if line.startswith("rpc.reply-")]
+    assert reply_queues and all(n == "0" for _, n in reply_queues), listed
