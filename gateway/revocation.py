@@ -6,6 +6,10 @@ such a member issued before that moment is refused (401 ``account_deactivated``)
 ``MemberDeactivated`` events (a broadcast queue per gateway process) and forgets them on ``MemberReinstated``; when
 it starts, it asks membership for those of the last ``JWT_TTL_SECONDS`` (retrying until membership answers).
 This is authentication, not a business rule: who is deactivated is decided by membership alone.
+
+The two events come through two queues, so a reinstatement and the deactivation that followed it can arrive in
+either order: each is applied only when it is newer (``occurred_at``) than the last one applied for that member,
+so the member's last decision stands whatever the order of arrival.
 """
 import datetime as dt
 import logging
@@ -28,6 +32,7 @@ def _epoch(moment):
 class Revocations(DependencyProvider):
     def setup(self):
         self.revoked = {}  # member id -> epoch seconds of the deactivation
+        self.restored = {}  # member id -> epoch seconds of the last reinstatement (kept for a token's lifetime)
         self.loaded = False
 
     def start(self):
@@ -50,10 +55,20 @@ class Revocations(DependencyProvider):
                 delay = min(delay * 2, 10)
 
     def revoke(self, member_id, at):
+        if at < self.restored.get(member_id, 0):  # reinstated after this deactivation: an old event
+            return
         self.revoked[member_id] = max(at, self.revoked.get(member_id, 0))
 
-    def restore(self, member_id):
+    def restore(self, member_id, at=None):
+        at = time.time() if at is None else at
+        if at < self.revoked.get(member_id, 0):  # deactivated again after this reinstatement: an old event
+            return
         self.revoked.pop(member_id, None)
+        self.restored[member_id] = max(at, self.restored.get(member_id, 0))
+        if len(self.restored) > 1000:  # older than any token still valid: nothing left for them to overrule
+            ttl = float(self.container.config.get("JWT_TTL_SECONDS", 3600))
+            horizon = time.time() - ttl - 60
+            self.restored = {k: v for k, v in self.restored.items() if v >= horizon}
 
     def refuses(self, member_id, issued_at):
         """True when ``member_id`` was deactivated after the token was issued (``iat``, whole seconds)."""
@@ -86,4 +101,5 @@ class RevocationEvents:
 
     @event_handler("membership", "MemberReinstated", handler_type=BROADCAST, reliable_delivery=False)
     def member_reinstated(self, envelope):
-        self.revocations.restore(envelope["payload"]["member_id"])
+        at = _epoch(envelope["occurred_at"]) if envelope.get("occurred_at") else None
+        self.revocations.restore(envelope["payload"]["member_id"], at)

@@ -178,3 +178,21 @@ def test_client_address_trusts_only_our_own_proxies():
     assert client_address(PeerRequest("10.0.0.1", "1.2.3.4, 10.0.0.2"), "10.0.0.1,10.0.0.2") == "1.2.3.4"
     assert client_address(PeerRequest("10.0.0.1", "6.6.6.6, 1.2.3.4"), "10.0.0.1") == "1.2.3.4"
     assert client_address(PeerRequest("10.0.0.1"), "10.0.0.1") == "10.0.0.1"
+
+
+def test_the_last_decision_on_a_member_stands_whatever_order_its_events_arrive_in():
+    """MemberDeactivated and MemberReinstated come through two queues: either may overtake the other."""
+    from gateway.revocation import Revocations
+
+    r = Revocations()
+    r.setup()
+    r.revoke("m", 100.0)
+    r.restore("m", 50.0)  # a reinstatement older than the deactivation, arriving after it
+    assert r.refuses("m", 90) and not r.refuses("m", 101)
+    r.restore("m", 200.0)
+    assert not r.refuses("m", 90)
+    r.revoke("m", 150.0)  # the deactivation that came before that reinstatement, arriving after it
+    assert not r.refuses("m", 90)
+    r.revoke("m", 300.0)  # deactivated again, later
+    assert r.refuses("m", 250) and r.refuses("m", 300) and not r.refuses("m", 301)
+    assert not r.refuses("someone-else", 1)
