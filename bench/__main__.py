@@ -71,10 +71,13 @@ class Context:
         print("  " + json.dumps(result.row(self.null), ensure_ascii=False), flush=True)
         return result
 
-    def run_interleaved(self, name, request, total, null_request, slices=3, null_seconds=2.0, concurrency=None,
-                        expect=(200, 201)):
+    def ping(self, client, i):
+        """The null path's request (bench/foundation.py ``null_path`` logs the admin in first)."""
+        return client.call("GET", "/api/v1/ping", token=self.admin)[0]
+
+    def run_interleaved(self, name, request, total, slices=3, null_seconds=2.0, concurrency=None, expect=(200, 201)):
         """``total`` calls of a scenario in ``slices`` runs, each between two short runs of the null path
-        (``null_request``, ``null_seconds`` each): the scenario and its null path then share the same minutes
+        (``null_seconds`` each): the scenario and its null path then share the same minutes
         slice by slice, and the ratio is taken between their sums. The machines this runs on change speed by a
         fifth within a minute (the load generator's own CPU per request moves as much as the system's), so a null
         path measured once before an area can be taken on a faster or slower stretch than the scenario after it.
@@ -91,7 +94,7 @@ class Context:
 
         bounds = [total * k // slices for k in range(slices + 1)]
         for k in range(slices + 1):
-            nulls.append(measure(null_spent, lambda: load.run("null", self.base, null_request, concurrency,
+            nulls.append(measure(null_spent, lambda: load.run("null", self.base, self.ping, concurrency,
                                                                duration=null_seconds)))
             if k < slices:
                 parts.append(measure(spent, lambda k=k: load.run(

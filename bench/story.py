@@ -47,10 +47,7 @@ def scenarios(ctx):
             made[i] = (offer, body["id"])
         return status
 
-    def ping(cl, i):
-        return cl.call("GET", "/api/v1/ping", token=ctx.admin)[0]
-
-    first, null_first = ctx.run_interleaved("reserve + accept (2 calls a round)", reserve_and_accept, rounds, ping)
+    first, null_first = ctx.run_interleaved("reserve + accept (2 calls a round)", reserve_and_accept, rounds)
     time.sleep(2)  # reporting learns of the last acceptances (outbox relay, then the bus)
     today = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=3, minutes=30))).date()
     done = [m for m in made if m]
@@ -65,8 +62,7 @@ def scenarios(ctx):
             return status
         return cl.call("POST", f"/api/v1/reports/{body['id']}/approve", token=supervisor)[0]
 
-    second, null_second = ctx.run_interleaved("report + approve (2 calls a round)", report_and_approve, len(done),
-                                              ping)
+    second, null_second = ctx.run_interleaved("report + approve (2 calls a round)", report_and_approve, len(done))
     calls = 2 * first.ok + 2 * second.ok
     seconds = first.elapsed + second.elapsed
     per_call = calls / seconds if seconds else 0.0

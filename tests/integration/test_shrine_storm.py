@@ -30,6 +30,16 @@ def database_view(system, shift_ids):
     return rows, held
 
 
+def one_shift(system, api, days, capacity):
+    """A shift of two hours ``days`` from now, published by a shrine office: (its id, its start)."""
+    office = bench.mint(system.config["JWT_SECRET"], "storm-office", role="shrine_office")
+    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)
+    [shift] = api.post("/shrine/shifts", {"shifts": [{
+        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        "post": "صحن آزادی", "capacity": capacity}]}, token=office).json["ids"]
+    return shift, start
+
+
 def check_against_database(system, done, outcomes=None):
     """The storm's checker: each client's answer compared with what the database holds."""
     rows, held = database_view(system, done["shift_ids"])
@@ -113,11 +123,7 @@ def test_one_request_sent_many_times_at_once_books_once_and_gets_one_answer(syst
     """The same Idempotency-Key racing itself: on PostgreSQL the attempts' key refuses all but one (the refusal comes
     back with the batch that carries the booking), and each of the others answers what the first one got."""
     [m] = flows.shrine_members(system.config, 1)
-    office = bench.mint(system.config["JWT_SECRET"], "storm-office", role="shrine_office")
-    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=41)
-    [shift] = api.post("/shrine/shifts", {"shifts": [{
-        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
-        "post": "صحن آزادی", "capacity": 5}]}, token=office).json["ids"]
+    shift, start = one_shift(system, api, days=41, capacity=5)
     headers = {"Idempotency-Key": "one-tap-" + shift}
     pool = eventlet.GreenPool(8)
     results = list(pool.imap(lambda _: api.post(f"/shrine/shifts/{shift}/bookings", token=m["token"],
@@ -235,11 +241,7 @@ def test_one_refused_request_sent_many_times_at_once_gets_one_answer(system, api
     """A full shift, the same Idempotency-Key racing itself: the refusal's attempt goes with the COMMIT, so all but
     one commit fail on the key, and each of those answers what the first one got (one attempt, one answer)."""
     members = flows.shrine_members(system.config, 2)
-    office = bench.mint(system.config["JWT_SECRET"], "storm-office", role="shrine_office")
-    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=42)
-    [shift] = api.post("/shrine/shifts", {"shifts": [{
-        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
-        "post": "صحن آزادی", "capacity": 1}]}, token=office).json["ids"]
+    shift, start = one_shift(system, api, days=42, capacity=1)
     assert api.post(f"/shrine/shifts/{shift}/bookings", token=members[0]["token"]).status == 201
     headers = {"Idempotency-Key": "one-tap-full-" + shift}
     pool = eventlet.GreenPool(8)
@@ -262,11 +264,7 @@ def test_a_booking_that_loses_its_race_at_the_commit_is_a_justified_refusal(syst
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite lets one writer at a time: no other attempt commits between a booking's read and its end")
     [m] = flows.shrine_members(system.config, 1)
-    office = bench.mint(system.config["JWT_SECRET"], "storm-office", role="shrine_office")
-    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=43)
-    [shift] = api.post("/shrine/shifts", {"shifts": [{
-        "starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
-        "post": "صحن آزادی", "capacity": 2}]}, token=office).json["ids"]
+    shift, start = one_shift(system, api, days=43, capacity=2)
     rounds = []
     book_now = ShrineService._book_now
 
