@@ -404,6 +404,7 @@ def scenarios(ctx):
     n = int(os.environ.get("BENCH_SHRINE_MEMBERS", "5000"))
     places = int(os.environ.get("BENCH_SHRINE_PLACES", "1000"))
     storm_members = make_members(ctx.base, ctx.jwt_secret, ctx.publish_event, n, concurrency=64, client=client)
+    print(f"  the storm: {n} members ready, {places} places", flush=True)
     with ctx.cpu_meter() as meter:  # the storm alone (and the publication of its shifts)
         done = storm(ctx.base, ctx.jwt_secret, ctx.publish_event, n, max(1, places // 10), 10, 4, concurrency=64,
                      members=storm_members)

@@ -86,6 +86,7 @@ def system_config(amqp_uri, database_url, port, **extra):
         "TRUSTED_PROXIES": "127.0.0.1",  # so tests can speak for distinct clients with X-Forwarded-For
         "serializer": "json",
         "max_workers": 32,
+        "SERVICE_CONTAINER_CLS": "kit.container.ServiceContainer",  # as config.yml: services run DB_POOL_SIZE
     }
     config.update(extra)
     return config

@@ -302,3 +302,33 @@ def test_a_booking_that_loses_its_race_at_the_commit_is_a_justified_refusal(syst
     assert [(a["status"], a["outcome"]) for a in kept] == [("refused", r.json["code"])]
     again = api.post(f"/shrine/shifts/{shift}/bookings", token=m["token"], headers={"Idempotency-Key": "race-" + shift})
     assert (again.status, again.json["code"]) == (409, r.json["code"])  # the retry gets the kept answer
+
+
+def test_the_shrine_runs_no_more_bookings_at_once_than_its_pool_size(system, api, flows, monkeypatch):
+    """kit/container.py: a service with a database runs at most DB_POOL_SIZE workers, and asks the broker for no
+    more messages ahead; the requests beyond wait at the broker, in order. The gateway keeps ``max_workers``."""
+    from services.shrine.service import ShrineService
+
+    pool_size = system.config["DB_POOL_SIZE"]
+    assert system.container("shrine").max_workers == pool_size < system.config["max_workers"]
+    assert system.container("gateway").max_workers == system.config["max_workers"]
+    members = flows.shrine_members(system.config, 4 * pool_size)
+    shift, _ = one_shift(system, api, days=44, capacity=len(members))
+    running, most = [0], [0]
+    book = ShrineService._book
+
+    def counted(self, member_id, shift_id, key):
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        try:
+            eventlet.sleep(0.05)  # long enough for every request sent at once to reach a free worker
+            return book(self, member_id, shift_id, key)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(ShrineService, "_book", counted)
+    pool = eventlet.GreenPool(len(members))
+    statuses = list(pool.imap(lambda m: api.post(f"/shrine/shifts/{shift}/bookings", token=m["token"]).status,
+                              members))
+    assert statuses == [201] * len(members)
+    assert most[0] == pool_size  # as many at once as the bound, never more
