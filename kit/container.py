@@ -5,7 +5,7 @@ nameko runs up to ``max_workers`` workers at once and asks the broker for as man
 prefetch). A service's worker spends its time in a transaction, so workers beyond what the database can serve at
 once only wait, and where they wait decides the tail: in SQLAlchemy's pool a newcomer takes a connection that was
 just returned before the workers already waiting get it, and PostgreSQL meets more transactions at once on the
-same rows. In the booking storm (docs/benchmarks.md, session 9) 64 workers on a pool of 40 gave a p99 of 450–570
+same rows. In the booking storm (docs/benchmarks.md, session 8) 64 workers on a pool of 40 gave a p99 of 450–570
 ms, and ``DB_POOL_SIZE`` (20) workers 377 ms, at the same throughput: the requests beyond them wait at the
 broker instead, in the order they came.
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from nameko.cli.main import setup_yaml_parser
+from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor
 from nameko.containers import get_container_cls
 
 from gateway.service import Gateway
@@ -14,14 +14,22 @@ from services.shrine.service import ShrineService
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class NamekoLoader(yaml.SafeLoader):
+    """What ``nameko run`` reads config.yml with (nameko.cli.main ``setup_yaml_parser``), on a loader of its own:
+    nameko's own function changes yaml's SafeLoader for every later test in the process."""
+
+
+NamekoLoader.add_constructor("!env_var", env_var_constructor)
+NamekoLoader.add_implicit_resolver("!env_var", IMPLICIT_ENV_VAR_MATCHER, None)
+
+
 @pytest.fixture
 def config(monkeypatch):
     """config.yml as ``nameko run`` reads it, with this environment."""
     monkeypatch.setenv("MAX_WORKERS", "64")
     monkeypatch.setenv("DB_POOL_SIZE", "12")
-    setup_yaml_parser()
     with open(ROOT / "config.yml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yaml.load(f, Loader=NamekoLoader)
 
 
 def test_every_process_runs_in_the_kit_container(config):
