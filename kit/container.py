@@ -5,13 +5,13 @@ nameko runs up to ``max_workers`` workers at once and asks the broker for as man
 prefetch). A service's worker spends its time in a transaction, so workers beyond what the database can serve at
 once only wait, and where they wait decides the tail: in SQLAlchemy's pool a newcomer takes a connection that was
 just returned before the workers already waiting get it, and PostgreSQL meets more transactions at once on the
-same rows. In the booking storm (docs/benchmarks.md, session 8) 64 workers on a pool of 40 gave a p99 of 450–570
-ms, and ``DB_POOL_SIZE`` (20) workers 377 ms, at the same throughput: the requests beyond them wait at the
-broker instead, in the order they came.
+same rows. In the booking storm (docs/benchmarks.md, session 8) 64 workers on a pool of 40 gave a p99 of 1.6–1.8
+times the median, and ``DB_POOL_SIZE`` (20) workers 1.4–1.6 times, at the same throughput: the requests beyond
+them wait at the broker instead, in the order they came.
 
 So a service with a database (a ``kit.db.Database`` dependency) runs at most ``DB_POOL_SIZE`` workers; its pool
-holds twice as many connections (kit/db.py ``make_engine``), so the outbox relay and the health check never wait
-for one either. The gateway, whose workers wait for services and not for a database, keeps ``max_workers``.
+holds twice as many connections (kit/db.py ``make_engine``), so the outbox relay, which runs beside the workers,
+never waits for one either. The gateway, whose workers wait for services and not for a database, keeps ``max_workers``.
 """
 import inspect
 
