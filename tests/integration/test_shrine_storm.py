@@ -321,7 +321,7 @@ def test_the_shrine_runs_no_more_bookings_at_once_than_its_pool_size(system, api
         running[0] += 1
         most[0] = max(most[0], running[0])
         try:
-            eventlet.sleep(0.05)  # long enough for every request sent at once to reach a free worker
+            eventlet.sleep(0.2)  # long enough for the requests sent at once to fill every free worker
             return book(self, member_id, shift_id, key)
         finally:
             running[0] -= 1
