@@ -10,22 +10,23 @@ times the median, and ``DB_POOL_SIZE`` (20) workers 1.4–1.6 times, at the same
 them wait at the broker instead, in the order they came.
 
 So a service with a database (a ``kit.db.Database`` dependency) runs at most ``DB_POOL_SIZE`` workers; its pool
-holds twice as many connections (kit/db.py ``make_engine``), so the outbox relay, which runs beside the workers,
-never waits for one either. The gateway, whose workers wait for services and not for a database, keeps ``max_workers``.
+holds twice as many connections on PostgreSQL (kit/db.py ``make_engine``), so the outbox relay, which runs beside
+the workers, never waits for one either (SQLite, one writer, has one connection, which its workers take in turn).
+The gateway, whose workers wait for services and not for a database, keeps ``max_workers``.
 """
 import inspect
 
-from nameko.containers import ServiceContainer as NamekoContainer
 from nameko.constants import DEFAULT_MAX_WORKERS, MAX_WORKERS_CONFIG_KEY
+from nameko.containers import ServiceContainer as NamekoContainer
 
-from kit.db import Database
+from kit.db import Database, configured_pool_size
 
 
 def worker_bound(service_cls, config):
     """The workers a process of ``service_cls`` runs at once under ``config``."""
     most = int(config.get(MAX_WORKERS_CONFIG_KEY) or DEFAULT_MAX_WORKERS)
     if inspect.getmembers(service_cls, lambda member: isinstance(member, Database)):
-        return max(1, min(most, int(config.get("DB_POOL_SIZE", 10))))
+        return max(1, min(most, configured_pool_size(config)))
     return most
 
 

@@ -161,6 +161,12 @@ def make_metadata():
     return metadata
 
 
+def configured_pool_size(config):
+    """``DB_POOL_SIZE`` (10): a service's workers at once (kit/container.py); its pool holds twice as many
+    connections on PostgreSQL (``make_engine``), one on SQLite."""
+    return int(config.get("DB_POOL_SIZE", 10))
+
+
 def make_engine(url, pool_size=10):
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -333,7 +339,7 @@ class Database(DependencyProvider):
         config = self.container.config
         self.service = self.container.service_name
         self.url = service_database_url(config.get("DATABASE_URL"), self.service)
-        self.engine = make_engine(self.url, int(config.get("DB_POOL_SIZE", 10)))
+        self.engine = make_engine(self.url, configured_pool_size(config))
         # on PostgreSQL, tenant tables carry row-level security (kit/tenancy.py)
         self.row_security = is_postgres(self.engine) and bool(config.get("DB_ROW_SECURITY", True))
         assume_role = False
