@@ -52,6 +52,7 @@ class Context:
         self.null = None
         self.notes = []
         self.extra = {}
+        self.details = {}  # written to var/bench/last.json, not printed
 
     def client(self):
         return load.Client(self.base)
@@ -168,7 +169,7 @@ def main():
         with open(out, "w") as f:
             json.dump({"when": time.strftime("%Y-%m-%d %H:%M:%S"), "concurrency": args.concurrency,
                        "seconds": args.seconds, "results": [r.row(r.null) for r in ctx.results],
-                       "extra": ctx.extra, "notes": ctx.notes}, f, ensure_ascii=False, indent=2)
+                       "extra": ctx.extra, "details": ctx.details, "notes": ctx.notes}, f, ensure_ascii=False, indent=2)
         print_table(ctx)
         print(f"\nwritten to {os.path.relpath(out, ROOT)}")
     finally:

@@ -31,6 +31,24 @@ def uptime():
         return float(f.read().split()[0])
 
 
+MACHINE_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def machine_stat():
+    """The whole machine's CPU seconds so far (all cores added), from /proc/stat: ``busy`` (every process's and the
+    kernel's work), ``idle``, ``iowait`` and ``steal`` (time the hypervisor gave this virtual machine's cores to
+    another: the machine was slower, not the system). Empty where /proc/stat cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) / TICK for v in f.readline().split()[1:1 + len(MACHINE_FIELDS)]]
+    except (OSError, ValueError):
+        return {}
+    stat = dict(zip(MACHINE_FIELDS, values, strict=False))  # an old kernel has fewer fields
+    stat["busy"] = sum(stat.get(k, 0.0) for k in ("user", "nice", "system"))  # processes (interrupts apart)
+    stat["interrupts"] = stat.get("irq", 0.0) + stat.get("softirq", 0.0)
+    return stat
+
+
 def postgres_backends(tag):
     """Pids of the PostgreSQL backends serving the databases whose names start with ``kb_<tag>_``."""
     needle = f" kb_{tag}_".encode()
@@ -65,17 +83,33 @@ class CpuMeter:
     PostgreSQL backends of its databases and by this load generator.
 
     Backends come and go with the connection pools, so they are sampled every ``interval`` seconds: one that ends
-    between two samples loses its last moments, nothing more."""
+    between two samples loses its last moments, nothing more.
+
+    Each sample also reads the whole machine (``machine_stat``), kept in ``series`` as (``time.perf_counter()``,
+    the measured processes' CPU seconds so far, the machine's counters): what else ran meanwhile, and what the hypervisor
+    took, second by second (``machine``, ``bench.shrine.timeline``)."""
 
     def __init__(self, procs, tag=None, interval=0.5):
         self.procs = list(procs)
         self.tag = tag
         self.interval = interval
         self.first, self.last = {}, {}
+        self.series = []
         self.running = False
         self.thread = None
 
     def sample(self):
+        self._sample_processes()
+        self.series.append((time.perf_counter(), sum(self.spent().values()), machine_stat()))
+
+    def machine(self):
+        """Cores' seconds of the whole machine while the meter ran: the processes measured (``measured``: the
+        system, its PostgreSQL backends, the broker and the load generator), every other process (``others``),
+        the kernel's interrupt handling (``interrupts``: much of it the loopback network's), ``idle``, ``iowait``
+        and ``steal``."""
+        return machine_between(self.series[0], self.series[-1]) if len(self.series) > 1 else {}
+
+    def _sample_processes(self):
         seen = {("clients", 0): (sum(os.times()[:2]), 0.0)}
         for label, pid in self.procs:
             seen[(label, pid)] = process_stat(pid)
@@ -120,6 +154,19 @@ class CpuMeter:
     def per_request(self, requests):
         """Milliseconds of CPU per request of each process that used a noticeable share."""
         return per_request(self.spent(), requests)
+
+
+def machine_between(earlier, later):
+    """What the machine did between two samples of ``CpuMeter.series``, in cores' seconds (see ``machine``)."""
+    _, ours_then, then = earlier
+    _, ours_now, now = later
+    if not then or not now:
+        return {}
+    delta = {k: now[k] - then[k] for k in now}
+    measured = ours_now - ours_then
+    figures = {"measured": measured, "others": max(0.0, delta["busy"] - measured)}
+    figures.update({k: delta[k] for k in ("interrupts", "idle", "iowait", "steal")})
+    return {k: round(v, 2) for k, v in figures.items()}
 
 
 def per_request(spent, requests):

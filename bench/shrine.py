@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from bench import load
 from gateway import auth
 
 API = "/api/v1"
@@ -366,6 +367,43 @@ def summarise(done, violations):
     }
 
 
+def timeline(done, window=2.0, series=None):
+    """The storm's answers by when they were sent, in windows of ``window`` seconds: how many, how many booked,
+    p50/p99/max. Where the tail comes from (the opening seconds, when every client starts at once and every
+    attempt is a booking, or later), which one p99 over the whole storm does not say.
+
+    With a ``series`` of machine samples (bench/load.py ``CpuMeter.series``), each window also says how the two
+    cores were spent meanwhile (``cores``: the measured processes, other processes, interrupts, idle, steal): a
+    window that is slow because the machine was, and not the system, shows there."""
+    windows = {}
+    for r in done["results"]:
+        sent = r["at"] - r["ms"] / 1000 - done["started"]
+        windows.setdefault(max(0, int(sent // window)), []).append(r)
+    rows = []
+    for k in sorted(windows):
+        answers = windows[k]
+        latencies = [r["ms"] for r in answers]
+        rows.append({"from_s": round(k * window, 1), "sent": len(answers),
+                     "booked": sum(1 for r in answers if r["status"] in (201, 202)),
+                     "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(percentile(latencies, 99), 1),
+                     "max_ms": round(max(latencies), 1)})
+        if series:
+            rows[-1]["cores"] = cores_between(series, done["started"] + k * window, done["started"] + (k + 1) * window)
+    return rows
+
+
+def cores_between(series, start, end):
+    """How many cores each consumer used on average between ``start`` and ``end`` (``time.perf_counter()``), from
+    the samples that enclose them."""
+    before = [s for s in series if s[0] <= start] or series[:1]
+    after = [s for s in series if s[0] >= end] or series[-1:]
+    earlier, later = before[-1], after[0]
+    seconds = later[0] - earlier[0]
+    if seconds <= 0:
+        return {}
+    return {k: round(v / seconds, 2) for k, v in load.machine_between(earlier, later).items()}
+
+
 def run(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, attempts_per_member, concurrency,
         province="9", seed=None):
     """The storm, checked: the figures of ``make bench`` and every invariant violation found (none, we hope)."""
@@ -413,5 +451,7 @@ def scenarios(ctx):
     figures = summarise(done, check(done["results"], shifts, roster))
     violations = figures.pop("violations")
     ctx.extra["shrine_storm"] = dict(figures, violations=len(violations), cpu_ms_per_attempt=cpu)
+    ctx.extra["shrine_storm"]["machine_cores_s"] = meter.machine()  # what else the two cores did meanwhile
+    ctx.details["shrine_storm_timeline"] = timeline(done, series=meter.series)  # last.json only: a row per 2 s
     ctx.notes += [f"shrine storm violation: {v}" for v in violations[:20]]
     print("  " + json.dumps(ctx.extra["shrine_storm"], ensure_ascii=False), flush=True)
