@@ -86,8 +86,8 @@ class CpuMeter:
     between two samples loses its last moments, nothing more.
 
     Each sample also reads the whole machine (``machine_stat``), kept in ``series`` as (``time.perf_counter()``,
-    the measured processes' CPU seconds so far, the machine's counters): what else ran meanwhile, and what the hypervisor
-    took, second by second (``machine``, ``bench.shrine.timeline``)."""
+    the measured processes' CPU seconds so far by label, the machine's counters): what each process and everything
+    else did, and what the hypervisor took, second by second (``machine``, ``bench.shrine.timeline``)."""
 
     def __init__(self, procs, tag=None, interval=0.5):
         self.procs = list(procs)
@@ -100,7 +100,7 @@ class CpuMeter:
 
     def sample(self):
         self._sample_processes()
-        self.series.append((time.perf_counter(), sum(self.spent().values()), machine_stat()))
+        self.series.append((time.perf_counter(), self.spent(), machine_stat()))
 
     def machine(self):
         """Cores' seconds of the whole machine while the meter ran: the processes measured (``measured``: the
@@ -163,7 +163,7 @@ def machine_between(earlier, later):
     if not then or not now:
         return {}
     delta = {k: now[k] - then[k] for k in now}
-    measured = ours_now - ours_then
+    measured = sum(ours_now.values()) - sum(ours_then.values())
     figures = {"measured": measured, "others": max(0.0, delta["busy"] - measured)}
     figures.update({k: delta[k] for k in ("interrupts", "idle", "iowait", "steal")})
     return {k: round(v, 2) for k, v in figures.items()}

@@ -372,9 +372,10 @@ def timeline(done, window=2.0, series=None):
     p50/p99/max. Where the tail comes from (the opening seconds, when every client starts at once and every
     attempt is a booking, or later), which one p99 over the whole storm does not say.
 
-    With a ``series`` of machine samples (bench/load.py ``CpuMeter.series``), each window also says how the two
-    cores were spent meanwhile (``cores``: the measured processes, other processes, interrupts, idle, steal): a
-    window that is slow because the machine was, and not the system, shows there."""
+    With a ``series`` of samples (bench/load.py ``CpuMeter.series``), each window also says how the two cores were
+    spent meanwhile (``cores``: the measured processes, other processes, interrupts, idle, steal) and what an
+    answer cost each process (``cpu_ms``): a window that is slow because each answer cost more of every process,
+    the load generator's fixed work included, is a slower machine; one process alone, that process."""
     windows = {}
     for r in done["results"]:
         sent = r["at"] - r["ms"] / 1000 - done["started"]
@@ -383,25 +384,37 @@ def timeline(done, window=2.0, series=None):
     for k in sorted(windows):
         answers = windows[k]
         latencies = [r["ms"] for r in answers]
-        rows.append({"from_s": round(k * window, 1), "sent": len(answers),
-                     "booked": sum(1 for r in answers if r["status"] in (201, 202)),
-                     "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(percentile(latencies, 99), 1),
-                     "max_ms": round(max(latencies), 1)})
+        row = {"from_s": round(k * window, 1), "sent": len(answers),
+               "booked": sum(1 for r in answers if r["status"] in (201, 202)),
+               "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(percentile(latencies, 99), 1),
+               "max_ms": round(max(latencies), 1)}
         if series:
-            rows[-1]["cores"] = cores_between(series, done["started"] + k * window, done["started"] + (k + 1) * window)
+            earlier, later = enclosing(series, done["started"] + k * window, done["started"] + (k + 1) * window)
+            seconds = later[0] - earlier[0]
+            if seconds > 0:
+                row["cores"] = {key: round(v / seconds, 2) for key, v in load.machine_between(earlier, later).items()}
+                # answers sent in the window against the CPU spent in it: the same in a steady storm
+                spent = {key: v - earlier[1].get(key, 0.0) for key, v in later[1].items()}
+                row["cpu_ms"] = load.per_request(spent, len(answers))
+        rows.append(row)
     return rows
 
 
-def cores_between(series, start, end):
-    """How many cores each consumer used on average between ``start`` and ``end`` (``time.perf_counter()``), from
-    the samples that enclose them."""
+def machine_drift(rows):
+    """The load generator's CPU per attempt in the slowest and the fastest whole window of ``timeline`` (the first
+    and the last left out: the clients start and finish there), and their ratio. Its work per attempt is the same
+    throughout, so the ratio is how much the machine's speed moved during the storm."""
+    spent = [r["cpu_ms"]["clients"] for r in rows[1:-1] if r.get("cpu_ms", {}).get("clients")]
+    if not spent:
+        return {}
+    return {"clients_ms_per_attempt": [min(spent), max(spent)], "slowest_over_fastest": round(max(spent) / min(spent), 2)}
+
+
+def enclosing(series, start, end):
+    """The samples of ``series`` nearest around ``start`` and ``end`` (``time.perf_counter()``)."""
     before = [s for s in series if s[0] <= start] or series[:1]
     after = [s for s in series if s[0] >= end] or series[-1:]
-    earlier, later = before[-1], after[0]
-    seconds = later[0] - earlier[0]
-    if seconds <= 0:
-        return {}
-    return {k: round(v / seconds, 2) for k, v in load.machine_between(earlier, later).items()}
+    return before[-1], after[0]
 
 
 def run(base_url, jwt_secret, publish_event, n_members, n_shifts, capacity, attempts_per_member, concurrency,
@@ -452,6 +465,7 @@ def scenarios(ctx):
     violations = figures.pop("violations")
     ctx.extra["shrine_storm"] = dict(figures, violations=len(violations), cpu_ms_per_attempt=cpu)
     ctx.extra["shrine_storm"]["machine_cores_s"] = meter.machine()  # what else the two cores did meanwhile
-    ctx.details["shrine_storm_timeline"] = timeline(done, series=meter.series)  # last.json only: a row per 2 s
+    rows = ctx.details["shrine_storm_timeline"] = timeline(done, series=meter.series)  # last.json only: per 2 s
+    ctx.extra["shrine_storm"]["machine_drift"] = machine_drift(rows)
     ctx.notes += [f"shrine storm violation: {v}" for v in violations[:20]]
     print("  " + json.dumps(ctx.extra["shrine_storm"], ensure_ascii=False), flush=True)
