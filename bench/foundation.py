@@ -1,8 +1,10 @@
 """The foundation's scenarios: the null path, applying, logging in, and raw Argon2id beside login."""
+import json
 import time
 
 from eventlet import patcher
 
+from bench import load
 from kit.persian import make_national_id
 
 real_threading = patcher.original("threading")
@@ -46,16 +48,43 @@ def scenarios(ctx):
         assert s == 201, (s, b)
         accounts.append((nid, b["initial_password"]))
 
-    login = ctx.run("POST /auth/login (Argon2id)", lambda cl, i: cl.call(
-        "POST", "/api/v1/auth/login", {"national_id": accounts[i % len(accounts)][0],
-                                       "password": accounts[i % len(accounts)][1]})[0])
-    raw = raw_argon2(seconds=min(ctx.args.seconds, 6))
+    def log_in(cl, i):
+        nid, password = accounts[i % len(accounts)]
+        return cl.call("POST", "/api/v1/auth/login", {"national_id": nid, "password": password})[0]
+
+    login, raw = login_beside_raw(ctx, log_in)
     ctx.extra["raw_argon2id_verifications_per_s (2 OS threads, same hasher)"] = round(raw, 1)
     ctx.extra["login_ratio_to_raw_argon2id"] = round(login.rps / raw, 2) if raw else None
 
 
-def raw_argon2(seconds=5.0, threads=2):
-    """Argon2id verifications per second on this machine: the ceiling for login."""
+def login_beside_raw(ctx, log_in, slices=3):
+    """Logins in ``slices`` runs, each between two runs of raw Argon2id in the bench's own process: the two share
+    the same minutes, as the null path and the scenarios do (``Context.run_interleaved``). Measured one after the
+    other, a machine that slowed by a fifth in between read as a login a fifth dearer (0.73 of raw in one run of
+    session 9, 0.91 in the runs around it). Each login run is long beside a login's latency (about 2 s at 16
+    clients), so that its start and its end weigh little. Returns (login result merged, raw verifications/s)."""
+    seconds = max(2.0, ctx.args.seconds / 2)
+    parts, spent, raw_count, raw_elapsed = [], {}, 0, 0.0
+    for k in range(slices + 1):
+        count, elapsed = raw_argon2_count(seconds=min(seconds, 6) * 3 / 4)
+        raw_count, raw_elapsed = raw_count + count, raw_elapsed + elapsed
+        if k == slices:
+            break
+        with ctx.cpu_meter() as meter:
+            parts.append(load.run("login", ctx.base, log_in, ctx.args.concurrency, duration=seconds))
+        for label, cpu in meter.spent().items():
+            spent[label] = spent.get(label, 0.0) + cpu
+    login = load.merge("POST /auth/login (Argon2id), between runs of raw Argon2id", parts)
+    login.cpu_ms = load.per_request(spent, login.ok)
+    login.null = ctx.null
+    ctx.results.append(login)
+    print("  " + json.dumps(login.row(ctx.null), ensure_ascii=False), flush=True)
+    return login, raw_count / raw_elapsed if raw_elapsed else 0.0
+
+
+def raw_argon2_count(seconds=5.0, threads=2):
+    """(verifications, seconds) of raw Argon2id on ``threads`` OS threads for about ``seconds``: the ceiling for
+    login on this machine."""
     from services.membership.passwords import _hasher
     digest = _hasher.hash("benchmark-password")
     counts = [0] * threads
@@ -72,4 +101,4 @@ def raw_argon2(seconds=5.0, threads=2):
         w.start()
     for w in workers:
         w.join()
-    return sum(counts) / (time.perf_counter() - started)
+    return sum(counts), time.perf_counter() - started
