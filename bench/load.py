@@ -2,6 +2,7 @@
 import http.client
 import json
 import os
+import subprocess
 import time
 from urllib.parse import urlsplit
 
@@ -76,6 +77,18 @@ def broker_processes():
             if b"beam.smp" in cmdline and b"rabbit" in cmdline:
                 return [("rabbitmq", int(entry))]
     return []
+
+
+def broker_connections_opened():
+    """Connections the local RabbitMQ has accepted since it started (its churn counter), or None where it cannot
+    be asked. Read before and after a scenario: the connections it opened (the publishers' lines, kit/amqp.py)."""
+    try:
+        out = subprocess.run(["rabbitmqctl", "-q", "eval", "ets:tab2list(connection_churn_metrics)."],
+                             capture_output=True, text=True, timeout=30)
+        # [{rabbit@host,ConnectionsCreated,ConnectionsClosed,ChannelsCreated,...}]
+        return int(out.stdout.split(",")[1]) if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
 
 
 class CpuMeter:

@@ -456,6 +456,7 @@ def scenarios(ctx):
     places = int(os.environ.get("BENCH_SHRINE_PLACES", "1000"))
     storm_members = make_members(ctx.base, ctx.jwt_secret, ctx.publish_event, n, concurrency=64, client=client)
     print(f"  the storm: {n} members ready, {places} places", flush=True)
+    connections = load.broker_connections_opened()
     with ctx.cpu_meter() as meter:  # the storm alone (and the publication of its shifts)
         done = storm(ctx.base, ctx.jwt_secret, ctx.publish_event, n, max(1, places // 10), 10, 4, concurrency=64,
                      members=storm_members)
@@ -467,5 +468,8 @@ def scenarios(ctx):
     ctx.extra["shrine_storm"]["machine_cores_s"] = meter.machine()  # what else the two cores did meanwhile
     rows = ctx.details["shrine_storm_timeline"] = timeline(done, series=meter.series)  # last.json only: per 2 s
     ctx.extra["shrine_storm"]["machine_drift"] = machine_drift(rows)
+    after = load.broker_connections_opened()  # the publishers' lines, the checkers' and the shifts' publication
+    opened = after - connections if None not in (connections, after) else None
+    ctx.extra["shrine_storm"]["broker_connections_opened"] = opened
     ctx.notes += [f"shrine storm violation: {v}" for v in violations[:20]]
     print("  " + json.dumps(ctx.extra["shrine_storm"], ensure_ascii=False), flush=True)

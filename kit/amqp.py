@@ -25,6 +25,7 @@ import eventlet
 from amqp import Message
 from amqp.exceptions import ChannelError, ConnectionForced, RecoverableConnectionError
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+from eventlet.semaphore import Semaphore
 from kombu import Connection
 from kombu.serialization import dumps as kombu_dumps
 from kombu.utils import json
@@ -252,7 +253,20 @@ class PooledPublisher(Publisher):
                           application_headers=headers, delivery_mode=delivery_mode, priority=self.priority or 0,
                           **properties)
         exchange_name = getattr(exchange, "name", exchange) or ""
-        lines = _LINES.setdefault((self.amqp_uri, repr(self.ssl), self.login_method), [])
+        key = (self.amqp_uri, repr(self.ssl), self.login_method)
+        lines = _LINES.setdefault(key, [])
+        bound = _BOUNDS.get(key) or _BOUNDS.setdefault(key, Semaphore(MAX_LINES))
+        # at most MAX_LINES lines, in use or idle: one more green thread waits for a line to come back (about a
+        # confirmation's round trip) rather than opening a connection, which costs the process and the broker more
+        # than the publish itself, and in a storm's first second would come all at once, from every gateway
+        if not bound.acquire(timeout=CONFIRM_TIMEOUT):
+            raise socket.timeout(f"no publishing line came free in {CONFIRM_TIMEOUT:.0f} s (to {routing_key!r})")
+        try:
+            self._publish_on_a_line(lines, message, exchange_name, routing_key, mandatory)
+        finally:
+            bound.release()
+
+    def _publish_on_a_line(self, lines, message, exchange_name, routing_key, mandatory):
         retries, interval = 0, float(self.retry_policy.get("interval_start", 0))
         while True:
             try:
@@ -291,15 +305,13 @@ class PooledPublisher(Publisher):
                 if line is not None:
                     line.abandon()
                 raise
-            if len(lines) < IDLE_LINES:
-                lines.append(line)
-            else:
-                line.close()
+            lines.append(line)  # kept: never more than MAX_LINES exist (``publish``)
             return
 
 
 _LINES = {}  # (broker, ssl, login method) -> idle _Line objects, last in first out
-IDLE_LINES = 32  # kept open per broker and process; more are opened when more green threads publish at once
+_BOUNDS = {}  # (broker, ssl, login method) -> Semaphore(MAX_LINES): the lines that may exist, in use or idle
+MAX_LINES = 32  # per broker and process; more green threads publishing at once wait for one to come back
 
 
 def close_idle(amqp_uri):

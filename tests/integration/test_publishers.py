@@ -3,8 +3,10 @@
 The outbox relay's (``BatchPublisher``): a batch goes out whole and confirmed, with what consumers read (JSON body,
 headers, message id); a refusal raises and the next batch reconnects. RPC's (``PooledPublisher``): calls and
 replies on kept channels, a call to a service nobody runs is ``UnknownService`` at once, and the calls after it
-still work.
+still work; no more channels than ``MAX_LINES`` are opened, whatever the green threads publishing at once.
 """
+import socket
+
 import eventlet
 import pytest
 from amqp.exceptions import NotFound
@@ -119,11 +121,67 @@ def test_rpc_on_kept_channels_and_an_unknown_service(container_factory, amqp_uri
     with eventlet.Timeout(5, False):
         while len(kept) < 2:
             eventlet.sleep(0.01)
-    assert 1 < len(kept) <= kit_amqp.IDLE_LINES
+    assert 1 < len(kept) <= kit_amqp.MAX_LINES
     open_lines = list(kept)
     for container in containers:  # a stopping container closes the kept channels of its broker
         container.stop()
     assert kept == [] and not any(line.connection.connected for line in open_lines)
+
+
+def bounded(monkeypatch, most, confirm_timeout=None):
+    """kit.amqp with at most ``most`` lines a broker, counting the connections it opens."""
+    opened = []
+
+    class Counted(kit_amqp._Line):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(kit_amqp, "MAX_LINES", most)
+    monkeypatch.setattr(kit_amqp, "_BOUNDS", {})
+    monkeypatch.setattr(kit_amqp, "_Line", Counted)
+    if confirm_timeout:
+        monkeypatch.setattr(kit_amqp, "CONFIRM_TIMEOUT", confirm_timeout)
+    return opened
+
+
+def start_echo_and_caller(container_factory, amqp_uri):
+    config = {"AMQP_URI": amqp_uri, "serializer": "json"}
+    containers = [container_factory(cls, config) for cls in (Echo, Caller)]
+    for container in containers:
+        container.start()
+    return containers[-1]
+
+
+def test_calls_beyond_the_bound_wait_for_a_line_instead_of_opening_one(container_factory, amqp_uri, monkeypatch):
+    """Twenty calls at once, each a request and a reply to publish, on at most three connections: the green
+    threads beyond wait for a line to come back (a storm's first second once opened one per request in flight)."""
+    opened = bounded(monkeypatch, 3)
+    caller = start_echo_and_caller(container_factory, amqp_uri)
+    with entrypoint_hook(caller, "call_echo_at_once") as call_echo_at_once, eventlet.Timeout(20):
+        assert call_echo_at_once(20) == [{"echo": i} for i in range(20)]
+        assert call_echo_at_once(20) == [{"echo": i} for i in range(20)]
+    assert 1 <= len(opened) <= 3
+    assert len(kit_amqp._LINES[(amqp_uri, repr(None), None)]) <= 3
+
+
+def test_a_call_that_finds_no_line_free_gives_up_after_the_confirm_timeout(container_factory, amqp_uri,
+                                                                          monkeypatch):
+    """Every line held (by publishes a broker does not confirm, say): a call waits at most ``CONFIRM_TIMEOUT`` for
+    one, as long as a publish waits for its confirmation, and raises as that one would; calls go through again
+    once a line is back."""
+    bounded(monkeypatch, 1, confirm_timeout=0.3)
+    caller = start_echo_and_caller(container_factory, amqp_uri)
+    with entrypoint_hook(caller, "call_echo") as call_echo, eventlet.Timeout(10):
+        assert call_echo("یک") == {"echo": "یک"}
+        bound = kit_amqp._BOUNDS[(amqp_uri, repr(None), None)]
+        bound.acquire()  # the only line, taken
+        started = eventlet.hubs.get_hub().clock()
+        with pytest.raises(socket.timeout):
+            call_echo("دو")
+        assert eventlet.hubs.get_hub().clock() - started >= 0.29
+        bound.release()
+        assert call_echo("سه") == {"echo": "سه"}
 
 
 def test_a_reply_is_persistent(container_factory, amqp_uri):
