@@ -67,7 +67,11 @@ class Context:
                               duration=duration if duration is not None or total is not None else self.args.seconds,
                               total=total, expect=expect)
         result.cpu_ms = meter.per_request(result.ok)
-        result.null = self.null  # the null path it is compared with: the one measured last, before this area
+        return self.record(result)
+
+    def record(self, result):
+        """Report a scenario against the null path measured last, before this area."""
+        result.null = self.null
         self.results.append(result)
         print("  " + json.dumps(result.row(self.null), ensure_ascii=False), flush=True)
         return result
@@ -84,32 +88,42 @@ class Context:
         path measured once before an area can be taken on a faster or slower stretch than the scenario after it.
         Returns (scenario, null path), each merged over its runs, with CPU per request."""
         concurrency = concurrency or self.args.concurrency
-        parts, nulls, spent, null_spent = [], [], {}, {}
-
-        def measure(into, run):
-            with self.cpu_meter() as meter:
-                result = run()
-            for label, seconds in meter.spent().items():
-                into[label] = into.get(label, 0.0) + seconds
-            return result
-
+        nulls, null_spent = [], {}
         bounds = [total * k // slices for k in range(slices + 1)]
-        for k in range(slices + 1):
-            nulls.append(measure(null_spent, lambda: load.run("null", self.base, self.ping, concurrency,
-                                                               duration=null_seconds)))
-            if k < slices:
-                parts.append(measure(spent, lambda k=k: load.run(
-                    name, self.base, request, concurrency, total=bounds[k + 1] - bounds[k], expect=expect,
-                    start=bounds[k])))
+        result = self.run_between(
+            name, slices,
+            lambda k: load.run(name, self.base, request, concurrency, total=bounds[k + 1] - bounds[k], expect=expect,
+                               start=bounds[k]),
+            lambda k: nulls.append(self.measured(null_spent, lambda: load.run(
+                "null", self.base, self.ping, concurrency, duration=null_seconds))))
         null = load.merge(f"null path, interleaved with {name}", nulls)
         null.cpu_ms = load.per_request(null_spent, null.ok)
-        result = load.merge(name, parts)
-        result.cpu_ms = load.per_request(spent, result.ok)
         result.null = null
         self.results += [null, result]
         for r in (null, result):
             print("  " + json.dumps(r.row(null if r is result else None), ensure_ascii=False), flush=True)
         return result, null
+
+    def run_between(self, name, slices, run_slice, between):
+        """A scenario in ``slices`` runs (``run_slice(k)``, a ``load.Result``), each between two calls of
+        ``between(k)`` (k from 0 to ``slices``: what the scenario is compared with, run in the same minutes).
+        Returns the scenario merged over its runs, with CPU per request; ``record`` or ``run_interleaved`` report it."""
+        parts, spent = [], {}
+        for k in range(slices + 1):
+            between(k)
+            if k < slices:
+                parts.append(self.measured(spent, lambda k=k: run_slice(k)))
+        result = load.merge(name, parts)
+        result.cpu_ms = load.per_request(spent, result.ok)
+        return result
+
+    def measured(self, into, run):
+        """``run()`` under the CPU meter, its CPU seconds by process added to ``into``."""
+        with self.cpu_meter() as meter:
+            result = run()
+        for label, seconds in meter.spent().items():
+            into[label] = into.get(label, 0.0) + seconds
+        return result
 
     def cpu_meter(self):
         """CPU spent by the system's processes, its PostgreSQL backends and the load generator while it runs: what

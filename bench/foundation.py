@@ -1,5 +1,5 @@
 """The foundation's scenarios: the null path, applying, logging in, and raw Argon2id beside login."""
-import json
+import os
 import time
 
 from eventlet import patcher
@@ -36,7 +36,9 @@ def scenarios(ctx):
             "father_name": "حسن", "gender": "female", "birth_date": "1372/02/10", "mobile": "09151234567",
             "education": "bachelor", "province": "9", "county": "916", "address": "مشهد، بلوار وکیل‌آباد، پلاک ۳"})[0]
 
-    ctx.run("POST /applications", apply)
+    # in slices between short runs of the null path, as every scenario nearest its line (the desk's, the story,
+    # the bookings): measured once after the null path, a slower stretch read as dearer applications (0.45)
+    ctx.run_interleaved("POST /applications", apply, int(os.environ.get("BENCH_APPLICATIONS", "2700")))
 
     # accounts to log in with (each creation hashes once; done before the clock starts)
     accounts = []
@@ -64,22 +66,17 @@ def login_beside_raw(ctx, log_in, slices=3):
     session 9, 0.91 in the runs around it). Each login run is long beside a login's latency (about 2 s at 16
     clients), so that its start and its end weigh little. Returns (login result merged, raw verifications/s)."""
     seconds = max(2.0, ctx.args.seconds / 2)
-    parts, spent, raw_count, raw_elapsed = [], {}, 0, 0.0
-    for k in range(slices + 1):
+    raw = [0, 0.0]  # verifications, seconds
+
+    def raw_run(k):
         count, elapsed = raw_argon2_count(seconds=min(seconds, 6) * 3 / 4)
-        raw_count, raw_elapsed = raw_count + count, raw_elapsed + elapsed
-        if k == slices:
-            break
-        with ctx.cpu_meter() as meter:
-            parts.append(load.run("login", ctx.base, log_in, ctx.args.concurrency, duration=seconds))
-        for label, cpu in meter.spent().items():
-            spent[label] = spent.get(label, 0.0) + cpu
-    login = load.merge("POST /auth/login (Argon2id), between runs of raw Argon2id", parts)
-    login.cpu_ms = load.per_request(spent, login.ok)
-    login.null = ctx.null
-    ctx.results.append(login)
-    print("  " + json.dumps(login.row(ctx.null), ensure_ascii=False), flush=True)
-    return login, raw_count / raw_elapsed if raw_elapsed else 0.0
+        raw[0], raw[1] = raw[0] + count, raw[1] + elapsed
+
+    login = ctx.run_between("POST /auth/login (Argon2id), between runs of raw Argon2id", slices,
+                            lambda k: load.run("login", ctx.base, log_in, ctx.args.concurrency, duration=seconds),
+                            raw_run)
+    ctx.record(login)
+    return login, raw[0] / raw[1] if raw[1] else 0.0
 
 
 def raw_argon2_count(seconds=5.0, threads=2):

@@ -36,9 +36,10 @@ MACHINE_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", 
 
 
 def machine_stat():
-    """The whole machine's CPU seconds so far (all cores added), from /proc/stat: ``busy`` (every process's and the
-    kernel's work), ``idle``, ``iowait`` and ``steal`` (time the hypervisor gave this virtual machine's cores to
-    another: the machine was slower, not the system). Empty where /proc/stat cannot be read."""
+    """The whole machine's CPU seconds so far (all cores added), from /proc/stat: ``busy`` (user, nice and system
+    time: every process's work, the kernel's on their behalf included), ``interrupts`` (irq and softirq), ``idle``,
+    ``iowait`` and ``steal`` (time the hypervisor gave this virtual machine's cores to another: the machine was
+    slower, not the system). Empty where /proc/stat cannot be read."""
     try:
         with open("/proc/stat") as f:
             values = [int(v) / TICK for v in f.readline().split()[1:1 + len(MACHINE_FIELDS)]]
