@@ -17,6 +17,15 @@ some that make a call cheaper.
 5. **A call costs less**: requests and replies are published on channels kept open (kit.amqp.PooledPublisher, not
    a pool checkout per message), and each reply is handed to its caller in the reply consumer's own loop
    (``ReplyConsumer``), not in a green thread spawned for it (docs/benchmarks.md, session 5).
+6. **Requests and replies are transient, and a call whose messages a broker restart lost is sent again.** A
+   persistent message costs RabbitMQ a write to disk and a sync before its confirmation: half of the broker's CPU
+   per call, for a conversation whose caller waits 30 s at most (docs/benchmarks.md, session 10). Transient messages
+   in the durable queues outlive a forced close of connections; only a broker restart loses those it held. So when
+   the reply consumer comes back after losing its connection, every call still waiting for its reply is published
+   again with its call id (``ReplyListener.send_again``): a request that had run is answered from its record
+   (point 2), one that had not runs now, and a second reply is dropped as unknown. Events are not RPC: they go
+   through the outbox, persistent and confirmed (kit/events.py). ``RPC_PERSISTENT`` (false) makes requests and
+   replies persistent again.
 
 The worker also learns the **tenant** of the request: when the first argument (or ``actor=``) is the actor of a
 province-scoped staff role, its province; on PostgreSQL every transaction of that worker is then confined to the
@@ -24,12 +33,14 @@ province by row-level security (kit/tenancy.py), a second wall behind the servic
 """
 import functools
 import logging
+import uuid
 import weakref
 
 import eventlet
 import nameko.rpc
 from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError as KombuOperationalError
+from nameko.amqp.publish import UndeliverableMessage
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
@@ -37,7 +48,7 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
-from nameko.exceptions import ContainerBeingKilled, MalformedRequest, deserialize_to_instance
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest, UnknownService, deserialize_to_instance
 from nameko.messaging import QueueConsumer
 
 from kit.amqp import PooledPublisher, close_idle
@@ -64,6 +75,15 @@ def tenant_of(args, kwargs):
     return None
 
 
+TRANSIENT, PERSISTENT = 1, 2  # AMQP delivery modes
+
+
+def delivery_mode(config):
+    """How RPC requests and replies are sent: transient, unless ``RPC_PERSISTENT`` (module text, point 6)."""
+    return PERSISTENT if str(config.get("RPC_PERSISTENT", "")).strip().lower() in ("1", "true", "yes", "on") \
+        else TRANSIENT
+
+
 def reply_retry_policy(seconds):
     """Retries of the reply publisher that add up to about ``seconds``."""
     interval_max = 2.0
@@ -74,9 +94,10 @@ def reply_retry_policy(seconds):
 class Responder(nameko.rpc.Responder):
     """nameko's, publishing the reply on a kept channel (``PooledPublisher``) and retrying it (``retry_policy``)."""
 
-    def __init__(self, *args, retry_policy=None, **kwargs):
+    def __init__(self, *args, retry_policy=None, delivery_mode=TRANSIENT, **kwargs):
         super().__init__(*args, **kwargs)
-        self.publisher_cls = functools.partial(PooledPublisher, retry=True, retry_policy=retry_policy)
+        self.publisher_cls = functools.partial(PooledPublisher, retry=True, retry_policy=retry_policy,
+                                               delivery_mode=delivery_mode)
 
 
 def settle(queue_consumer, message, requeue=False, multiple=False):
@@ -112,7 +133,8 @@ class RpcConsumer(nameko.rpc.RpcConsumer):
             config[AMQP_URI_CONFIG_KEY], nameko.rpc.get_rpc_exchange(config),
             config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
-            retry_policy=reply_retry_policy(float(config.get("RPC_REPLY_RETRY_SECONDS", 30))))
+            retry_policy=reply_retry_policy(float(config.get("RPC_REPLY_RETRY_SECONDS", 30))),
+            delivery_mode=delivery_mode(config))
         try:
             result, exc_info = responder.send_response(result, exc_info)
         except Exception as exc:  # the broker stayed away past the retries
@@ -160,6 +182,29 @@ class MethodProxy(nameko.rpc.MethodProxy):
     def __call__(self, *args, **kwargs):
         return self.call_within(self.timeout, *args, **kwargs)
 
+    def _call(self, *args, **kwargs):
+        """nameko's, with the publication kept by the reply listener until the reply comes (to be sent again after
+        a broker restart, ``ReplyListener.send_again``), and forgotten when the publication fails."""
+        correlation_id = str(uuid.uuid4())
+        send = functools.partial(
+            self.publisher.publish, {"args": args, "kwargs": kwargs},
+            exchange=nameko.rpc.get_rpc_exchange(self.container.config),
+            routing_key=f"{self.service_name}.{self.method_name}", mandatory=True,
+            reply_to=self.reply_listener.routing_key, correlation_id=correlation_id,
+            extra_headers=self.get_message_headers(self.worker_ctx))
+        reply_event = self.reply_listener.expect(correlation_id, send)
+        try:
+            send()
+        except UndeliverableMessage:  # no queue took it: no such service is running
+            self.reply_listener.forget(correlation_id)
+            raise UnknownService(self.service_name) from None
+        except BaseException:
+            self.reply_listener.forget(correlation_id)
+            raise
+        reply = nameko.rpc.RpcReply(reply_event)
+        reply.correlation_id = correlation_id
+        return reply
+
     def call_within(self, seconds, *args, **kwargs):
         """Call, and wait at most ``seconds`` (None or 0: for ever) for the answer, the request's publication
         included: a broker that went silent cannot hold the caller longer. Raises ``ServiceTimeout``."""
@@ -174,10 +219,7 @@ class MethodProxy(nameko.rpc.MethodProxy):
             if exc is not timer:
                 raise
             if reply is not None:  # forget it: a late reply is then dropped as unknown
-                events = self.reply_listener._reply_events
-                for key, event in list(events.items()):
-                    if event is reply.reply_event:
-                        events.pop(key, None)
+                self.reply_listener.forget(reply.correlation_id)
             raise ServiceTimeout(f"{self.service_name}.{self.method_name} did not answer in {seconds} s") from None
         finally:
             timer.cancel()
@@ -218,6 +260,14 @@ class ReplyConsumer(QueueConsumer):
 
     _unacked = None  # the last reply handed over, while more of its burst is still to be read
 
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        again = self._consumers_ready.ready()  # consuming before: this is a reconnection
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+        if again:
+            self._unacked = None  # of the connection that died: the broker has it back
+            for provider in list(self._providers):
+                provider.send_again()
+
     def handle_message(self, provider, body, message):
         provider.handle_message(body, message)
         self._unacked = message
@@ -244,18 +294,53 @@ def _read_ahead(message):
 
 class ReplyListener(nameko.rpc.ReplyListener):
     """nameko's, on the ``ReplyConsumer``, with an acknowledgement that survives a connection broken under it
-    (``settle``)."""
+    (``settle``), and each call's publication kept until its reply comes, to be sent again after a reconnection
+    (module text, point 6)."""
 
     queue_consumer = ReplyConsumer()
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._sends = {}  # correlation id -> the call's publication, while its reply is awaited
 
     def stop(self):
         super().stop()
         close_idle(self.container.config[AMQP_URI_CONFIG_KEY])
 
+    def expect(self, correlation_id, send):
+        """Await the reply to ``correlation_id``, published by ``send()``: the event its reply will be sent to."""
+        self._sends[correlation_id] = send
+        return self.get_reply_event(correlation_id)
+
+    def forget(self, correlation_id):
+        """The caller stopped waiting (a time-out, a publication that failed): a late reply is dropped."""
+        self._reply_events.pop(correlation_id, None)
+        self._sends.pop(correlation_id, None)
+
     def handle_message(self, body, message):  # acknowledged by the ReplyConsumer, with its burst
-        client_event = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        correlation_id = message.properties.get("correlation_id")
+        self._sends.pop(correlation_id, None)
+        client_event = self._reply_events.pop(correlation_id, None)
         if client_event is not None:
             client_event.send(body)
+
+    def send_again(self):
+        """The reply consumer is back after losing its connection: publish every awaited call again, each in a
+        green thread of its own (a publication waits for its confirmation; the consumer's loop must not)."""
+        pending = list(self._sends.items())
+        if pending:
+            log.warning("the reply consumer reconnected: sending %d awaited calls again, in case a broker restart "
+                        "lost them", len(pending))
+        for correlation_id, send in pending:
+            eventlet.spawn_n(self._send_again, correlation_id, send)
+
+    def _send_again(self, correlation_id, send):
+        if correlation_id not in self._sends:  # answered meanwhile
+            return
+        try:
+            send()
+        except Exception as exc:  # its caller still times out after RPC_TIMEOUT, as without this
+            log.warning("an awaited call could not be sent again (%s): %r", correlation_id, exc)
 
 
 class RpcProxy(nameko.rpc.RpcProxy):
@@ -263,7 +348,12 @@ class RpcProxy(nameko.rpc.RpcProxy):
 
     rpc_reply_listener = ReplyListener()
 
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.timeout = float(config.get("RPC_TIMEOUT", 30) or 0)
+        self.options.setdefault("delivery_mode", delivery_mode(config))
+
     def get_dependency(self, worker_ctx):
-        timeout = float(self.container.config.get("RPC_TIMEOUT", 30) or 0)
-        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, timeout=timeout,
+        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, timeout=self.timeout,
                             **self.options)

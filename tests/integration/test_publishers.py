@@ -6,6 +6,8 @@ replies on kept channels, a call to a service nobody runs is ``UnknownService`` 
 still work; no more channels than ``MAX_LINES`` are opened, whatever the green threads publishing at once.
 """
 import socket
+import subprocess
+import uuid
 
 import eventlet
 import pytest
@@ -15,8 +17,10 @@ from nameko.exceptions import UnknownService
 from nameko.testing.services import entrypoint_hook
 
 from kit import amqp as kit_amqp
+from kit import rpc as kit_rpc
 from kit.amqp import BatchPublisher
 from kit.rpc import RpcProxy, rpc
+from tests.fixtures import AMQP_HOST
 
 
 def bound_queue(amqp_uri, exchange, name="relay-probe", routing_key="#"):
@@ -184,21 +188,102 @@ def test_a_call_that_finds_no_line_free_gives_up_after_the_confirm_timeout(conta
         assert call_echo("سه") == {"echo": "سه"}
 
 
-def test_a_reply_is_persistent(container_factory, amqp_uri):
-    """A reply outlives a broker restart in the caller's durable reply queue (docs/resilience.md): it must be sent
-    persistent, as nameko's are, even on a kept channel."""
+def probe_reply(container_factory, amqp_uri, config, correlation_id):
+    """Call the echo service with a request of our own; its reply, as the broker holds it."""
     from kombu import Producer
 
-    container_factory(Echo, {"AMQP_URI": amqp_uri, "serializer": "json"}).start()
+    echo = container_factory(Echo, {"AMQP_URI": amqp_uri, "serializer": "json", **config})
+    echo.start()
     rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
-    replies = bound_queue(amqp_uri, rpc_exchange, "probe-replies", routing_key="probe-replies")
+    replies = bound_queue(amqp_uri, rpc_exchange, f"probe-replies-{correlation_id}", routing_key=correlation_id)
     with Connection(amqp_uri) as conn:
         Producer(conn.default_channel).publish(
             {"args": ["سلام"], "kwargs": {}}, exchange=rpc_exchange, routing_key="echo.echo", serializer="json",
-            reply_to="probe-replies", correlation_id="probe-1")
+            reply_to=correlation_id, correlation_id=correlation_id)
     (reply,) = drain(amqp_uri, replies, 1)
+    echo.stop()  # the next probe's echo answers alone
     assert reply.payload == {"result": {"echo": "سلام"}, "error": None}
-    assert reply.properties["correlation_id"] == "probe-1" and reply.properties["delivery_mode"] == 2
+    assert reply.properties["correlation_id"] == correlation_id
+    return reply
+
+
+def test_a_reply_is_transient_unless_rpc_persistent(container_factory, amqp_uri):
+    """A persistent reply costs the broker a write and a sync (kit/rpc.py, point 6): replies go transient, and
+    persistent again with ``RPC_PERSISTENT``, even on a kept channel."""
+    assert probe_reply(container_factory, amqp_uri, {}, "probe-1").properties["delivery_mode"] == 1
+    persistent = probe_reply(container_factory, amqp_uri, {"RPC_PERSISTENT": "true"}, "probe-2")
+    assert persistent.properties["delivery_mode"] == 2
+
+
+@pytest.fixture
+def own_vhost():
+    """A vhost for one test, whose connections it may close without touching anyone else's."""
+    vhost = f"khademyar-test-own-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], capture_output=True, check=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   capture_output=True, check=True)
+    yield vhost, f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+
+
+class Later:
+    """The echo again, under a name whose queue the test declares before anyone consumes it."""
+    name = "later"
+
+    @rpc
+    def echo(self, value):
+        return {"echo": value}
+
+
+class LaterCaller:
+    name = "later_caller"
+    later = RpcProxy("later")
+
+    @rpc
+    def call_later(self, value):
+        return self.later.echo(value)
+
+
+@pytest.mark.parametrize("request_lost", [True, False])
+def test_a_call_a_broker_restart_lost_is_sent_again_when_the_reply_consumer_reconnects(container_factory, own_vhost,
+                                                                                    request_lost):
+    """A broker restart loses the transient requests it held (kit/rpc.py, point 6). Here the broker is made to lose
+    one: the request is taken off its queue before its service runs, as a restart would; then every connection of
+    the vhost is closed, as a restart does. The caller's reply consumer reconnects and sends the awaited call again,
+    and the call is answered long before its RPC_TIMEOUT. When the request was not lost (a forced close without a
+    restart), it is delivered twice and the caller still gets one answer."""
+    vhost, uri = own_vhost
+    config = {"AMQP_URI": uri, "serializer": "json", "RPC_TIMEOUT": 60}
+    rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    requests = Queue("rpc-later", exchange=rpc_exchange, routing_key="later.*", durable=True)
+    with Connection(uri) as conn:
+        requests.bind(conn.default_channel).declare()
+    caller = container_factory(LaterCaller, config)
+    caller.start()
+    with entrypoint_hook(caller, "call_later") as call_later:
+        pending = eventlet.spawn(call_later, "دوباره")
+        with Connection(uri) as conn, eventlet.Timeout(10):
+            channel = conn.channel()
+            while True:  # the request, waiting in its queue
+                message = channel.basic_get("rpc-later", no_ack=False)
+                if message is not None:
+                    break
+                eventlet.sleep(0.05)
+            assert message.properties["delivery_mode"] == 1  # transient: a restart would lose it
+            if request_lost:
+                channel.basic_ack(message.delivery_tag)  # gone, as in a restart
+            else:
+                channel.basic_reject(message.delivery_tag, requeue=True)
+        started = eventlet.hubs.get_hub().clock()
+        closed = subprocess.run(["rabbitmqctl", "-q", "close_all_connections", "-p", vhost, "restart, as it were"],
+                                capture_output=True, text=True)
+        assert closed.returncode == 0, closed.stderr
+        container_factory(Later, config).start()
+        with eventlet.Timeout(30):
+            assert pending.wait() == {"echo": "دوباره"}
+        assert eventlet.hubs.get_hub().clock() - started < 30  # not the RPC_TIMEOUT (60 s)
+    listeners = [e for e in caller.subextensions if isinstance(e, kit_rpc.ReplyListener)]
+    assert listeners and all(not lst._sends and not lst._reply_events for lst in listeners)  # nothing kept
 
 
 def test_deliveries_read_in_chunks_arrive_whole_and_in_order(amqp_uri):
