@@ -17,15 +17,14 @@ some that make a call cheaper.
 5. **A call costs less**: requests and replies are published on channels kept open (kit.amqp.PooledPublisher, not
    a pool checkout per message), and each reply is handed to its caller in the reply consumer's own loop
    (``ReplyConsumer``), not in a green thread spawned for it (docs/benchmarks.md, session 5).
-6. **Requests and replies are transient, and a call whose messages a broker restart lost is sent again.** A
-   persistent message costs RabbitMQ a write to disk and a sync before its confirmation: half of the broker's CPU
-   per call, for a conversation whose caller waits 30 s at most (docs/benchmarks.md, session 10). Transient messages
-   in the durable queues outlive a forced close of connections; only a broker restart loses those it held. So when
-   the reply consumer comes back after losing its connection, every call still waiting for its reply is published
-   again with its call id (``ReplyListener.send_again``): a request that had run is answered from its record
-   (point 2), one that had not runs now, and a second reply is dropped as unknown. Events are not RPC: they go
-   through the outbox, persistent and confirmed (kit/events.py). ``RPC_PERSISTENT`` (false) makes requests and
-   replies persistent again.
+6. **A call whose messages the broker lost is sent again.** When the reply consumer comes back after losing its
+   connection, every call still waiting for its reply is published again with its call id
+   (``ReplyListener.send_again``): a request that had run is answered from its record (point 2), one that had not
+   runs now, and a second reply is dropped as unknown. Requests and replies are persistent, as nameko's are (and as
+   production's quorum queues keep every message); ``RPC_PERSISTENT=false`` sends them transient, which halves
+   RabbitMQ's CPU per call on classic queues (docs/benchmarks.md, session 10), and a broker restart then loses the
+   ones it held: the calls sent again are what make that safe. Events are not RPC: they go through the outbox,
+   persistent and confirmed (kit/events.py).
 
 The worker also learns the **tenant** of the request: when the first argument (or ``actor=``) is the actor of a
 province-scoped staff role, its province; on PostgreSQL every transaction of that worker is then confined to the
@@ -79,9 +78,10 @@ TRANSIENT, PERSISTENT = 1, 2  # AMQP delivery modes
 
 
 def delivery_mode(config):
-    """How RPC requests and replies are sent: transient, unless ``RPC_PERSISTENT`` (module text, point 6)."""
-    return PERSISTENT if str(config.get("RPC_PERSISTENT", "")).strip().lower() in ("1", "true", "yes", "on") \
-        else TRANSIENT
+    """How RPC requests and replies are sent: persistent, unless ``RPC_PERSISTENT`` is false (module text,
+    point 6)."""
+    return TRANSIENT if str(config.get("RPC_PERSISTENT", "true")).strip().lower() in ("0", "false", "no", "off") \
+        else PERSISTENT
 
 
 def reply_retry_policy(seconds):
@@ -94,7 +94,7 @@ def reply_retry_policy(seconds):
 class Responder(nameko.rpc.Responder):
     """nameko's, publishing the reply on a kept channel (``PooledPublisher``) and retrying it (``retry_policy``)."""
 
-    def __init__(self, *args, retry_policy=None, delivery_mode=TRANSIENT, **kwargs):
+    def __init__(self, *args, retry_policy=None, delivery_mode=PERSISTENT, **kwargs):
         super().__init__(*args, **kwargs)
         self.publisher_cls = functools.partial(PooledPublisher, retry=True, retry_policy=retry_policy,
                                                delivery_mode=delivery_mode)
@@ -329,8 +329,8 @@ class ReplyListener(nameko.rpc.ReplyListener):
         green thread of its own (a publication waits for its confirmation; the consumer's loop must not)."""
         pending = list(self._sends.items())
         if pending:
-            log.warning("the reply consumer reconnected: sending %d awaited calls again, in case a broker restart "
-                        "lost them", len(pending))
+            log.warning("the reply consumer reconnected: sending %d awaited calls again, in case the broker lost "
+                        "them", len(pending))
         for correlation_id, send in pending:
             eventlet.spawn_n(self._send_again, correlation_id, send)
 

@@ -207,12 +207,12 @@ def probe_reply(container_factory, amqp_uri, config, correlation_id):
     return reply
 
 
-def test_a_reply_is_transient_unless_rpc_persistent(container_factory, amqp_uri):
-    """A persistent reply costs the broker a write and a sync (kit/rpc.py, point 6): replies go transient, and
-    persistent again with ``RPC_PERSISTENT``, even on a kept channel."""
-    assert probe_reply(container_factory, amqp_uri, {}, "probe-1").properties["delivery_mode"] == 1
-    persistent = probe_reply(container_factory, amqp_uri, {"RPC_PERSISTENT": "true"}, "probe-2")
-    assert persistent.properties["delivery_mode"] == 2
+def test_a_reply_is_persistent_unless_rpc_persistent_is_false(container_factory, amqp_uri):
+    """A reply outlives a broker restart in the caller's durable reply queue: it is sent persistent, as nameko's
+    are, even on a kept channel; ``RPC_PERSISTENT=false`` sends it transient (kit/rpc.py, point 6)."""
+    assert probe_reply(container_factory, amqp_uri, {}, "probe-1").properties["delivery_mode"] == 2
+    transient = probe_reply(container_factory, amqp_uri, {"RPC_PERSISTENT": False}, "probe-2")
+    assert transient.properties["delivery_mode"] == 1
 
 
 @pytest.fixture
@@ -247,13 +247,13 @@ class LaterCaller:
 @pytest.mark.parametrize("request_lost", [True, False])
 def test_a_call_a_broker_restart_lost_is_sent_again_when_the_reply_consumer_reconnects(container_factory, own_vhost,
                                                                                     request_lost):
-    """A broker restart loses the transient requests it held (kit/rpc.py, point 6). Here the broker is made to lose
-    one: the request is taken off its queue before its service runs, as a restart would; then every connection of
-    the vhost is closed, as a restart does. The caller's reply consumer reconnects and sends the awaited call again,
-    and the call is answered long before its RPC_TIMEOUT. When the request was not lost (a forced close without a
-    restart), it is delivered twice and the caller still gets one answer."""
+    """A broker restart loses the transient requests it held (``RPC_PERSISTENT=false``; kit/rpc.py, point 6). Here
+    the broker is made to lose one: the request is taken off its queue before its service runs, as a restart would;
+    then every connection of the vhost is closed, as a restart does. The caller's reply consumer reconnects and
+    sends the awaited call again, and the call is answered long before its RPC_TIMEOUT. When the request was not
+    lost (a forced close without a restart), it is delivered twice and the caller still gets one answer."""
     vhost, uri = own_vhost
-    config = {"AMQP_URI": uri, "serializer": "json", "RPC_TIMEOUT": 60}
+    config = {"AMQP_URI": uri, "serializer": "json", "RPC_TIMEOUT": 60, "RPC_PERSISTENT": "false"}
     rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
     requests = Queue("rpc-later", exchange=rpc_exchange, routing_key="later.*", durable=True)
     with Connection(uri) as conn:
