@@ -184,7 +184,8 @@ class MethodProxy(nameko.rpc.MethodProxy):
 
     def _call(self, *args, **kwargs):
         """nameko's, with the publication kept by the reply listener until the reply comes (to be sent again after
-        a broker restart, ``ReplyListener.send_again``), and forgotten when the publication fails."""
+        a reconnection, ``ReplyListener.send_again``), and forgotten when the publication fails (nameko kept the
+        reply's event for ever then)."""
         correlation_id = str(uuid.uuid4())
         send = functools.partial(
             self.publisher.publish, {"args": args, "kwargs": kwargs},
@@ -350,10 +351,9 @@ class RpcProxy(nameko.rpc.RpcProxy):
 
     def setup(self):
         super().setup()
-        config = self.container.config
-        self.timeout = float(config.get("RPC_TIMEOUT", 30) or 0)
-        self.options.setdefault("delivery_mode", delivery_mode(config))
+        self.options.setdefault("delivery_mode", delivery_mode(self.container.config))
 
     def get_dependency(self, worker_ctx):
-        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, timeout=self.timeout,
+        timeout = float(self.container.config.get("RPC_TIMEOUT", 30) or 0)  # read per call: tests change it
+        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, timeout=timeout,
                             **self.options)
