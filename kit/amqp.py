@@ -27,6 +27,7 @@ from amqp.exceptions import ChannelError, ConnectionForced, RecoverableConnectio
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from eventlet.semaphore import Semaphore
 from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.serialization import dumps as kombu_dumps
 from kombu.utils import json
 from nameko.amqp.publish import Publisher, UndeliverableMessage
@@ -146,6 +147,12 @@ class Unconfirmed(Exception):
     """The broker did not confirm every message of a batch."""
 
 
+class BrokerUnavailable(KombuOperationalError, ConnectionError):
+    """A message ``PooledPublisher`` could not get the broker to take: no line came free, or the connection failed
+    past the retries. kombu's ``OperationalError``, as nameko's publisher raises it (the gateway answers 503 with
+    Retry-After, not 500), and a ``ConnectionError``, as the socket's own errors are."""
+
+
 class BatchPublisher:
     """One channel in confirm mode, opened on first use and again after any failure (see the module's text)."""
 
@@ -260,7 +267,7 @@ class PooledPublisher(Publisher):
         # confirmation's round trip) rather than opening a connection, which costs the process and the broker more
         # than the publish itself, and in a storm's first second would come all at once, from every gateway
         if not bound.acquire(timeout=CONFIRM_TIMEOUT):
-            raise socket.timeout(f"no publishing line came free in {CONFIRM_TIMEOUT:.0f} s (to {routing_key!r})")
+            raise BrokerUnavailable(f"no publishing line came free in {CONFIRM_TIMEOUT:.0f} s (to {routing_key!r})")
         try:
             self._publish_on_a_line(lines, message, exchange_name, routing_key, mandatory)
         finally:
@@ -294,7 +301,7 @@ class PooledPublisher(Publisher):
                         lines.pop().abandon()
                     continue
                 if not self.retry or retries >= int(self.retry_policy.get("max_retries", 3)):
-                    raise
+                    raise BrokerUnavailable(f"publishing to {routing_key!r} failed: {exc!r}") from exc
                 log.warning("publishing to %s failed (%s); retrying in %.1f s", routing_key, exc, interval)
                 eventlet.sleep(interval)
                 retries += 1

@@ -11,6 +11,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from gateway import auth
 from gateway.errors import BadRequest, PayloadTooLarge, Unauthenticated, UnsupportedMediaType, problem_from_exception, status_of
+from kit.amqp import BrokerUnavailable
 from kit.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooManyRequests, Unauthorized
 from kit.rpc import ServiceTimeout
 
@@ -23,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
     (PayloadTooLarge("x", "ف"), 413), (Unauthenticated("x", "ف"), 401), (UnsupportedMediaType("x", "ف"), 415),
     (UnknownService("catalog"), 503), (RuntimeError("boom"), 500), (KeyError("k"), 500),
     (KombuOperationalError("[Errno 111] Connection refused"), 503), (ServiceTimeout("desk.track"), 504),
+    (BrokerUnavailable("no publishing line came free in 10 s (to 'shrine.book')"), 503),
 ])
 def test_error_table(exc, status):
     assert status_of(exc) == status
