@@ -263,18 +263,32 @@ class PooledPublisher(Publisher):
         key = (self.amqp_uri, repr(self.ssl), self.login_method)
         lines = _LINES.setdefault(key, [])
         bound = _BOUNDS.get(key) or _BOUNDS.setdefault(key, Semaphore(MAX_LINES))
-        # at most MAX_LINES lines, in use or idle: one more green thread waits for a line to come back (about a
-        # confirmation's round trip) rather than opening a connection, which costs the process and the broker more
-        # than the publish itself, and in a storm's first second would come all at once, from every gateway
-        if not bound.acquire(timeout=CONFIRM_TIMEOUT):
-            raise BrokerUnavailable(f"no publishing line came free in {CONFIRM_TIMEOUT:.0f} s (to {routing_key!r})")
-        try:
-            self._publish_on_a_line(lines, message, exchange_name, routing_key, mandatory)
-        finally:
-            bound.release()
+        retries, interval = 0, float(self.retry_policy.get("interval_start", 0))
+        while True:
+            # at most MAX_LINES lines, in use or idle: one more green thread waits for a line to come back (about a
+            # confirmation's round trip) rather than opening a connection, which costs the process and the broker
+            # more than the publish itself, and in a storm's first second would come all at once, from every gateway
+            if not bound.acquire(timeout=CONFIRM_TIMEOUT):
+                raise BrokerUnavailable(f"no publishing line came free in {CONFIRM_TIMEOUT:.0f} s (to {routing_key!r})")
+            try:
+                failure = self._publish_on_a_line(lines, message, exchange_name, routing_key, mandatory)
+            finally:
+                bound.release()
+            if failure is None:
+                return
+            if not self.retry or retries >= int(self.retry_policy.get("max_retries", 3)):
+                raise BrokerUnavailable(f"publishing to {routing_key!r} failed: {failure!r}") from failure
+            # waiting for the broker to come back holds no line: the others wait their own turns, instead of
+            # waiting for this one and giving up after CONFIRM_TIMEOUT (RabbitMQ killed mid-storm: 500s, then 503s)
+            log.warning("publishing to %s failed (%s); retrying in %.1f s", routing_key, failure, interval)
+            eventlet.sleep(interval)
+            retries += 1
+            interval = min(interval + float(self.retry_policy.get("interval_step", 1)),
+                           float(self.retry_policy.get("interval_max", 1)))
 
     def _publish_on_a_line(self, lines, message, exchange_name, routing_key, mandatory):
-        retries, interval = 0, float(self.retry_policy.get("interval_start", 0))
+        """One try: None once the broker has confirmed the message, or the connection error of a fresh line (to
+        be tried again after the retry policy's wait, ``publish``); raises anything else."""
         while True:
             try:
                 line, reused = lines.pop(), True
@@ -300,20 +314,13 @@ class PooledPublisher(Publisher):
                     while lines:
                         lines.pop().abandon()
                     continue
-                if not self.retry or retries >= int(self.retry_policy.get("max_retries", 3)):
-                    raise BrokerUnavailable(f"publishing to {routing_key!r} failed: {exc!r}") from exc
-                log.warning("publishing to %s failed (%s); retrying in %.1f s", routing_key, exc, interval)
-                eventlet.sleep(interval)
-                retries += 1
-                interval = min(interval + float(self.retry_policy.get("interval_step", 1)),
-                               float(self.retry_policy.get("interval_max", 1)))
-                continue
+                return exc
             except BaseException:  # interrupted (a caller's timeout) in the middle: the line's state is unknown
                 if line is not None:
                     line.abandon()
                 raise
             lines.append(line)  # kept: never more than MAX_LINES exist (``publish``)
-            return
+            return None
 
 
 _LINES = {}  # (broker, ssl, login method) -> idle _Line objects, last in first out
