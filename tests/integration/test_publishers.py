@@ -3,7 +3,9 @@
 The outbox relay's (``BatchPublisher``): a batch goes out whole and confirmed, with what consumers read (JSON body,
 headers, message id); a refusal raises and the next batch reconnects. RPC's (``PooledPublisher``): calls and
 replies on kept channels, a call to a service nobody runs is ``UnknownService`` at once, and the calls after it
-still work; no more channels than ``MAX_LINES`` are opened, whatever the green threads publishing at once.
+still work; no more channels than ``MAX_LINES`` are opened, whatever the green threads publishing at once; replies
+are persistent unless ``RPC_PERSISTENT`` is false; and a call the broker lost is sent again once the caller's reply
+consumer has reconnected (kit/rpc.py, point 6).
 """
 import subprocess
 import uuid
