@@ -1,4 +1,5 @@
 """Shared fixtures: an isolated RabbitMQ vhost, real SQLite and PostgreSQL databases, and the whole system."""
+import contextlib
 import itertools
 import os
 import shutil
@@ -29,18 +30,27 @@ def free_port():
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def vhost_of_our_own(prefix="khademyar-test"):
+    """(name, AMQP URI) of a fresh vhost, deleted afterwards; (None, the default vhost's URI) where rabbitmqctl
+    cannot make one."""
+    vhost = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    if subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True).returncode != 0:
+        yield None, f"amqp://guest:guest@{AMQP_HOST}/"
+        return
+    subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   capture_output=True, check=True)
+    try:
+        yield vhost, f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
+    finally:
+        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def amqp_uri():
     """A vhost of our own, so parallel runs on one broker never consume each other's messages."""
-    vhost = f"khademyar-test-{uuid.uuid4().hex[:8]}"
-    made = subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True).returncode == 0
-    if made:
-        subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                       capture_output=True, check=True)
-        yield f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
-        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
-    else:
-        yield f"amqp://guest:guest@{AMQP_HOST}/"
+    with vhost_of_our_own() as (_, uri):
+        yield uri
 
 
 class Databases:
